@@ -1,0 +1,1 @@
+"""Input pipelines, configs and end-to-end runs built on tfgans."""

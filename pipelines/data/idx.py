@@ -1,0 +1,61 @@
+"""Reads MNIST-style IDX files (Fashion-MNIST's original format), gzipped or not."""
+
+import gzip
+import os
+
+import numpy as np
+
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path):
+    """Returns the array stored in an IDX file (`.gz` is decompressed).
+
+    Raises:
+        ValueError: the file is not an IDX file, or is truncated.
+    """
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
+        raise ValueError(f"{path} is not an IDX file (bad magic number).")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(_DTYPES[data[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(data) - header != expected:
+        raise ValueError(
+            f"{path} is truncated or corrupt: header says {shape}, "
+            f"{expected} bytes of data, found {len(data) - header}."
+        )
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+
+
+def load_fashion_mnist_arrays(split="train", data_dir=FASHION_MNIST_DIR):
+    """Loads Fashion-MNIST from its original IDX files.
+
+    Args:
+        split: "train" (60,000 images) or "test" (10,000).
+        data_dir: folder holding the four `*-ubyte.gz` files (Debian's
+            `dataset-fashion-mnist` installs them in /usr/share/datasets/fashion-mnist).
+
+    Returns:
+        (images uint8 [N, 28, 28], labels int32 [N]).
+    """
+    if split not in _FILES:
+        raise ValueError(f"Unknown split {split!r}. Valid splits: train, test.")
+    paths = [os.path.join(data_dir, name) for name in _FILES[split]]
+    for p in paths:
+        if not os.path.exists(p):
+            raise FileNotFoundError(
+                f"Fashion-MNIST file {p} not found: install Debian's dataset-fashion-mnist "
+                "(apt-get install dataset-fashion-mnist) or point data_dir at the IDX files."
+            )
+    images, labels = (read_idx(p) for p in paths)
+    return images, labels.astype(np.int32)
