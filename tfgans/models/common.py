@@ -1,0 +1,110 @@
+"""Argument checks and input handling shared by the model families."""
+
+import numbers
+
+from keras import ops
+
+from tfgans.layers import CONDITIONINGS
+
+
+def check_positive_int(name, value, allow_none=False):
+    """Returns `value` as an int, or raises a ValueError naming the argument."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        none = " or None" if allow_none else ""
+        raise ValueError(f"`{name}` must be a positive integer{none}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_bool(name, value):
+    """Returns `value` if it is a bool, or raises a ValueError naming the argument."""
+    if not isinstance(value, bool):
+        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return value
+
+
+def check_int_tuple(name, value, allow_empty=False):
+    """Returns `value` as a tuple of positive ints, or raises a ValueError."""
+    try:
+        items = tuple(value)
+    except TypeError:
+        items = None
+    if (
+        items is None
+        or (not items and not allow_empty)
+        or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in items
+        )
+    ):
+        raise ValueError(
+            f"`{name}` must be a {'' if allow_empty else 'non-empty '}sequence of positive "
+            f"integers. Received: {name}={value!r}"
+        )
+    return tuple(int(v) for v in items)
+
+
+def check_conditioning(num_classes, conditioning, default):
+    """Validates `conditioning` against `num_classes`; returns the one to use.
+
+    None means `default` when `num_classes` is set and stays None otherwise.
+    """
+    if conditioning not in CONDITIONINGS:
+        raise ValueError(
+            f"`conditioning` must be one of {CONDITIONINGS}. "
+            f"Received: conditioning={conditioning!r}"
+        )
+    if num_classes is None:
+        if conditioning is not None:
+            raise ValueError(
+                "`conditioning` needs `num_classes`. Received: "
+                f"conditioning={conditioning!r}, num_classes=None"
+            )
+        return None
+    return default if conditioning is None else conditioning
+
+
+def _describe(model):
+    args = f"num_classes={model.num_classes!r}"
+    if getattr(model, "conditioning", None) is not None:
+        args += f", conditioning={model.conditioning!r}"
+    return f"{type(model).__name__}({args})"
+
+
+def split_inputs(model, inputs, name, with_labels):
+    """Returns `(x, labels)` from `x` or `[x, labels]`; labels are int32 [batch].
+
+    Args:
+        model: the model being called, described in errors.
+        inputs: what the model was called on.
+        name: what `x` is ("noise", "images"), for errors.
+        with_labels: whether the model takes labels.
+    """
+    if isinstance(inputs, (list, tuple)):
+        if not with_labels:
+            raise ValueError(
+                f"{_describe(model)} takes no labels: call it on the {name} tensor alone. "
+                f"Received: a {type(inputs).__name__} of {len(inputs)} inputs"
+            )
+        if len(inputs) != 2:
+            raise ValueError(
+                f"{_describe(model)} expects [{name}, labels]. Received: {len(inputs)} inputs"
+            )
+        x, labels = inputs
+        return x, ops.reshape(ops.cast(labels, "int32"), (-1,))
+    if with_labels:
+        raise ValueError(
+            f"{_describe(model)} is conditional: call it on [{name}, labels]. "
+            "Received: a single tensor"
+        )
+    return inputs, None
+
+
+def check_shape(model, x, name, expected):
+    """Raises a ValueError unless `x` is [batch, *expected] where its shape is known."""
+    got = tuple(x.shape[1:])
+    if len(got) != len(expected) or any(g is not None and g != e for g, e in zip(got, expected)):
+        raise ValueError(
+            f"{type(model).__name__} expects {name} of shape [batch, "
+            f"{', '.join(map(str, expected))}]. Received: {name} of shape {tuple(x.shape)}"
+        )

@@ -1,0 +1,327 @@
+"""DCGAN generator and discriminator, unconditional or class-conditional.
+
+Reference: [Radford et al., 2015, Unsupervised Representation Learning with Deep
+Convolutional GANs](https://arxiv.org/abs/1511.06434).
+"""
+
+import math
+
+import keras
+from keras import ops
+
+from tfgans.layers import DiscriminatorHead, maybe_spectral_norm
+from tfgans.models import common
+
+#: Supported image sizes and the spatial size the generator starts from.
+START_SIZES = {28: 7, 32: 4, 64: 4}
+
+
+def _weights_init():
+    # N(0, 0.02) for every kernel, as in the DCGAN paper.
+    return keras.initializers.RandomNormal(stddev=0.02)
+
+
+def check_image_shape(image_shape):
+    """Returns `image_shape` as an (H, W, C) int tuple with H == W in START_SIZES."""
+    shape = common.check_int_tuple("image_shape", image_shape)
+    if len(shape) != 3 or shape[0] != shape[1] or shape[0] not in START_SIZES:
+        sizes = ", ".join(f"({s}, {s}, channels)" for s in START_SIZES)
+        raise ValueError(
+            f"`image_shape` must be one of {sizes}. Received: image_shape={image_shape!r}"
+        )
+    return shape
+
+
+def _num_resamplings(image_shape):
+    # 28 -> 2 (7, 14, 28), 32 -> 3 (4, 8, 16, 32), 64 -> 4 (4, ..., 64).
+    size = image_shape[0]
+    return int(math.log2(size // START_SIZES[size]))
+
+
+@keras.saving.register_keras_serializable(package="tfgans")
+class DCGANGenerator(keras.Model):
+    """DCGAN generator: noise (and a label) to an image in [-1, 1].
+
+    A dense layer maps the noise to a small feature map (7x7 for 28x28 images, 4x4 for
+    32x32 and 64x64) that stride-2 transposed convolutions double in size, each but the
+    last followed by batch normalization and ReLU, halving the filters down to `width`.
+    The last one outputs `image_shape[-1]` channels through tanh (computed in float32).
+
+    When `num_classes` is set the generator is conditional (Mirza & Osindero, 2014): it is
+    called on `[noise, labels]` and a learned label embedding is concatenated to the noise.
+
+    Args:
+        image_shape: (size, size, channels) with size 28, 32 or 64.
+        latent_dim: size of the noise vector.
+        width: filters of the last hidden layer; the first has `width * 2**(n - 1)` for
+            n upsamplings (DCGAN's 64x64 generator is `width=128`).
+        num_classes: number of classes for a conditional generator, or None.
+        embedding_dim: size of the label embedding (conditional generators only).
+        synchronized_bn: synchronize batch statistics across replicas
+            (`keras.layers.BatchNormalization(synchronized=...)`).
+        **kwargs: base model arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: noise float [batch, latent_dim], or `[noise, labels]` with int labels
+            [batch] when conditional.
+        training: batch normalization mode.
+
+    Returns:
+        Images float32 [batch, *image_shape] in [-1, 1].
+
+    Example:
+    >>> g = DCGANGenerator((28, 28, 1), latent_dim=16, width=8)
+    >>> tuple(g(keras.random.normal((2, 16))).shape)
+    (2, 28, 28, 1)
+
+    Reference:
+        [DCGAN](https://arxiv.org/abs/1511.06434),
+        [Conditional GANs](https://arxiv.org/abs/1411.1784).
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        latent_dim=128,
+        width=64,
+        num_classes=None,
+        embedding_dim=50,
+        synchronized_bn=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_shape = check_image_shape(image_shape)
+        self.latent_dim = common.check_positive_int("latent_dim", latent_dim)
+        self.width = common.check_positive_int("width", width)
+        self.num_classes = common.check_positive_int("num_classes", num_classes, True)
+        self.embedding_dim = common.check_positive_int("embedding_dim", embedding_dim)
+        self.synchronized_bn = common.check_bool("synchronized_bn", synchronized_bn)
+
+        dtype = self.dtype_policy
+        n = _num_resamplings(self.image_shape)
+        start = START_SIZES[self.image_shape[0]]
+        filters = [self.width * 2**i for i in reversed(range(n))]
+
+        def batch_norm():
+            return keras.layers.BatchNormalization(
+                momentum=0.9, epsilon=1e-5, synchronized=synchronized_bn, dtype=dtype
+            )
+
+        self.embedding = None
+        if self.num_classes is not None:
+            self.embedding = keras.layers.Embedding(
+                self.num_classes, self.embedding_dim, dtype=dtype, name="label_embedding"
+            )
+        self.project = keras.layers.Dense(
+            start * start * filters[0], use_bias=False, kernel_initializer=_weights_init(),
+            dtype=dtype, name="project",
+        )
+        self.project_bn = batch_norm()
+        self.reshape = keras.layers.Reshape((start, start, filters[0]), dtype=dtype)
+        self.up_convs = []
+        self.up_bns = []
+        for f in filters[1:]:
+            self.up_convs.append(
+                keras.layers.Conv2DTranspose(
+                    f, 4, strides=2, padding="same", use_bias=False,
+                    kernel_initializer=_weights_init(), dtype=dtype,
+                )
+            )
+            self.up_bns.append(batch_norm())
+        self.to_image = keras.layers.Conv2DTranspose(
+            self.image_shape[-1], 4, strides=2, padding="same",
+            kernel_initializer=_weights_init(), dtype=dtype, name="to_image",
+        )
+        self.tanh = keras.layers.Activation("tanh", dtype="float32", name="tanh")
+
+    @property
+    def output_shape_(self):
+        """The shape of one generated image, without the batch dimension."""
+        return self.image_shape
+
+    def call(self, inputs, training=None):
+        noise, labels = common.split_inputs(self, inputs, "noise", self.num_classes is not None)
+        common.check_shape(self, noise, "noise", (self.latent_dim,))
+        x = noise
+        if labels is not None:
+            x = ops.concatenate([x, ops.cast(self.embedding(labels), x.dtype)], axis=-1)
+        x = ops.relu(self.project_bn(self.project(x), training=training))
+        x = self.reshape(x)
+        for conv, bn in zip(self.up_convs, self.up_bns):
+            x = ops.relu(bn(conv(x), training=training))
+        return self.tanh(self.to_image(x))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_shape": self.image_shape,
+            "latent_dim": self.latent_dim,
+            "width": self.width,
+            "num_classes": self.num_classes,
+            "embedding_dim": self.embedding_dim,
+            "synchronized_bn": self.synchronized_bn,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfgans")
+class DCGANDiscriminator(keras.Model):
+    """DCGAN discriminator: an image (and a label) to a real/fake logit.
+
+    Stride-2 4x4 convolutions with LeakyReLU(0.2), doubling the filters from `width`,
+    down to the generator's starting size, then a dense layer to one logit (in float32;
+    higher means "real"). No batch normalization, so it can be trained with a gradient
+    penalty (WGAN-GP); `spectral_norm=True` wraps every convolution and dense layer in
+    `keras.layers.SpectralNormalization` (SN-GAN).
+
+    Conditioning, when `num_classes` is set:
+    - `"projection"` (default; Miyato & Koyama, 2018): called on `[images, labels]`,
+      `logit = psi(phi(x)) + <embed(y), phi(x)>` over the flattened features `phi(x)`.
+    - `"concat"`: called on `[images, labels]`; a label embedding of `embedding_dim`
+      values is broadcast over the image as extra input channels.
+    - `"acgan"` (Odena et al., 2017): called on images alone; returns
+      `[logits [batch, 1], class_logits [batch, num_classes]]`.
+
+    Args:
+        image_shape: (size, size, channels) with size 28, 32 or 64.
+        width: filters of the first convolution.
+        num_classes: number of classes for a conditional discriminator, or None.
+        conditioning: None, "concat", "projection" or "acgan"; None means "projection"
+            when `num_classes` is set.
+        embedding_dim: label embedding channels for "concat" conditioning.
+        spectral_norm: spectrally normalize every convolution and dense layer.
+        **kwargs: base model arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: images float [batch, *image_shape], or `[images, labels]` for "concat"
+            and "projection" conditioning.
+        training: whether spectral normalization updates its power iteration.
+
+    Returns:
+        Logits float32 [batch, 1], or `[logits, class_logits]` for "acgan".
+
+    Example:
+    >>> d = DCGANDiscriminator((32, 32, 3), width=8, num_classes=10)
+    >>> tuple(d([keras.random.normal((2, 32, 32, 3)), keras.ops.array([1, 7])]).shape)
+    (2, 1)
+
+    Reference:
+        [DCGAN](https://arxiv.org/abs/1511.06434),
+        [Projection discriminator](https://arxiv.org/abs/1802.05637),
+        [AC-GAN](https://arxiv.org/abs/1610.09585),
+        [Spectral normalization](https://arxiv.org/abs/1802.05957).
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        width=64,
+        num_classes=None,
+        conditioning=None,
+        embedding_dim=16,
+        spectral_norm=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_shape = check_image_shape(image_shape)
+        self.width = common.check_positive_int("width", width)
+        self.num_classes = common.check_positive_int("num_classes", num_classes, True)
+        self.conditioning = common.check_conditioning(
+            self.num_classes, conditioning, default="projection"
+        )
+        self.embedding_dim = common.check_positive_int("embedding_dim", embedding_dim)
+        self.spectral_norm = common.check_bool("spectral_norm", spectral_norm)
+
+        dtype = self.dtype_policy
+        n = _num_resamplings(self.image_shape)
+        self.embedding = None
+        if self.conditioning == "concat":
+            self.embedding = keras.layers.Embedding(
+                self.num_classes, self.embedding_dim, dtype=dtype, name="label_embedding"
+            )
+        self.convs = [
+            maybe_spectral_norm(
+                keras.layers.Conv2D(
+                    self.width * 2**i, 4, strides=2, padding="same",
+                    kernel_initializer=_weights_init(), dtype=dtype,
+                ),
+                spectral_norm,
+            )
+            for i in range(n)
+        ]
+        self.flatten = keras.layers.Flatten(dtype=dtype)
+        self.head = DiscriminatorHead(
+            self.num_classes, self.conditioning, spectral_norm, dtype="float32", name="head"
+        )
+
+    @property
+    def with_labels(self):
+        """Whether the discriminator is called on `[images, labels]`."""
+        return self.conditioning in ("concat", "projection")
+
+    def call(self, inputs, training=None):
+        images, labels = common.split_inputs(self, inputs, "images", self.with_labels)
+        common.check_shape(self, images, "images", self.image_shape)
+        x = images
+        if self.embedding is not None:
+            embedded = ops.cast(self.embedding(labels), x.dtype)[:, None, None, :]
+            x = ops.concatenate([x, ops.ones_like(x[..., :1]) * embedded], axis=-1)
+        for conv in self.convs:
+            x = ops.leaky_relu(conv(x, training=training), negative_slope=0.2)
+        return self.head(self.flatten(x), labels, training=training)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_shape": self.image_shape,
+            "width": self.width,
+            "num_classes": self.num_classes,
+            "conditioning": self.conditioning,
+            "embedding_dim": self.embedding_dim,
+            "spectral_norm": self.spectral_norm,
+        }
+
+
+def build_dcgan(
+    image_shape,
+    latent_dim,
+    num_classes=None,
+    *,
+    width=64,
+    spectral_norm=False,
+    conditioning=None,
+    synchronized_bn=False,
+    generator_embedding_dim=50,
+    discriminator_embedding_dim=16,
+):
+    """Builds a DCGAN generator and discriminator for `image_shape`.
+
+    Call it inside `strategy.scope()` to create the models for a distribution strategy.
+
+    Args:
+        image_shape: (size, size, channels) with size 28, 32 or 64.
+        latent_dim: size of the noise vector.
+        num_classes: number of classes for a conditional pair, or None.
+        width: base filters of both networks.
+        spectral_norm: spectrally normalize the discriminator.
+        conditioning: the discriminator's conditioning (see `DCGANDiscriminator`).
+        synchronized_bn: cross-replica batch normalization in the generator.
+        generator_embedding_dim: label embedding size of a conditional generator.
+        discriminator_embedding_dim: label channels of a "concat" discriminator.
+
+    Returns:
+        `(generator, discriminator)`.
+
+    Example:
+    >>> g, d = build_dcgan((28, 28, 1), latent_dim=16, width=8)
+    >>> tuple(d(g(keras.random.normal((2, 16)))).shape)
+    (2, 1)
+    """
+    generator = DCGANGenerator(
+        image_shape, latent_dim, width=width, num_classes=num_classes,
+        embedding_dim=generator_embedding_dim, synchronized_bn=synchronized_bn,
+    )
+    discriminator = DCGANDiscriminator(
+        image_shape, width=width, num_classes=num_classes, conditioning=conditioning,
+        embedding_dim=discriminator_embedding_dim, spectral_norm=spectral_norm,
+    )
+    return generator, discriminator
