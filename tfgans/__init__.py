@@ -1,0 +1,18 @@
+"""tfgans: GANs for TensorFlow and Keras 3.
+
+Example:
+```python
+import tfgans
+gan = tfgans.GAN(generator, discriminator, latent_dim=128)
+gan.compile()                      # Wasserstein loss, gradient penalty 10, n_critic 5
+gan.fit(dataset, epochs=10)
+images = gan.generate(num_samples=64, seed=0)
+```
+"""
+
+from tfgans import losses, penalties
+from tfgans.training import GAN, NonFiniteLossError
+
+__version__ = "0.1.0"
+
+__all__ = ["GAN", "NonFiniteLossError", "losses", "penalties"]

@@ -1,0 +1,595 @@
+"""`GAN`: a keras.Model whose `train_step` alternates critic and generator updates."""
+
+import keras
+import tensorflow as tf
+from keras.src.saving import serialization_lib
+
+from tfgans import losses as losses_lib
+from tfgans import penalties as penalties_lib
+from tfgans.training import noise as noise_lib
+
+# Streams of the (seed, step, stream) noise keys. Critic update k of a step uses stream
+# _D_STREAM + k; the generator update uses _G_STREAM. Sub-streams separate the draws of one
+# update (noise, interpolation weights, perturbations).
+_D_STREAM = 0
+_G_STREAM = 1000
+_NOISE, _ALPHA, _PERTURB = 0, 1, 2
+_GENERATE_STREAM = 7
+
+
+class NonFiniteLossError(RuntimeError):
+    """Raised when a loss becomes NaN or infinite; its gradients were zeroed, not applied."""
+
+
+def _unpack(data):
+    """Splits a batch into (images, labels or None); accepts Keras' (x, y) conventions."""
+    if isinstance(data, dict):
+        return data["images"], data.get("labels")
+    if isinstance(data, (tuple, list)):
+        if len(data) == 1:
+            return data[0], None
+        return data[0], data[1]
+    return data, None
+
+
+def _all_finite(tensors):
+    return tf.reduce_all([tf.reduce_all(tf.math.is_finite(tf.cast(t, tf.float32))) for t in tensors])
+
+
+@keras.saving.register_keras_serializable(package="tfgans")
+class GAN(keras.Model):
+    """A generator and a discriminator trained together under `fit`.
+
+    Each `train_step` makes `n_critic` discriminator updates and then one generator
+    update. Noise (and the WGAN-GP interpolation weights) is drawn on the device, statelessly
+    from `(seed, step)` for the whole global batch, each replica taking its own slice, so a
+    run gives the same weights on 1, 2 or N replicas and compiles with XLA. Per-replica losses
+    are scaled by `1 / num_replicas` before the gradients are summed across replicas.
+
+    Args:
+        generator: a Keras model mapping noise [B, latent_dim] (or `[noise, labels]` when
+            conditional) to images in [-1, 1].
+        discriminator: a Keras model mapping images (or `[images, labels]` when conditional)
+            to logits [B, 1], higher meaning "real". An AC-GAN discriminator takes images
+            only and returns `[logits, class_logits]`; mark it with the attribute
+            `conditioning = "acgan"` (tfgans' models do).
+        latent_dim: size of the noise vector.
+        num_classes: number of classes for a conditional GAN, else None.
+        ema_decay: if set (e.g. 0.999), an exponential moving average of the generator's
+            weights is kept in `ema_generator` and used by `generate()`.
+        seed: the seed all training noise is derived from.
+
+    Example:
+    ```python
+    gan = tfgans.GAN(generator, discriminator, latent_dim=128)
+    gan.compile(generator_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+                discriminator_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9))
+    gan.fit(dataset, epochs=10)
+    images = gan.generate(num_samples=64, seed=0)
+    ```
+
+    Reference: https://arxiv.org/abs/1406.2661, https://arxiv.org/abs/1704.00028
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim=128,
+        num_classes=None,
+        ema_decay=None,
+        seed=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if int(latent_dim) <= 0:
+            raise ValueError(f"`latent_dim` must be positive. Received: latent_dim={latent_dim}")
+        if num_classes is not None and int(num_classes) < 2:
+            raise ValueError(
+                f"`num_classes` must be None or >= 2. Received: num_classes={num_classes}"
+            )
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"`ema_decay` must be in (0, 1). Received: ema_decay={ema_decay}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim)
+        self.num_classes = None if num_classes is None else int(num_classes)
+        self.ema_decay = ema_decay
+        self.seed = int(seed)
+        conditioning = getattr(discriminator, "conditioning", None)
+        self.auxiliary_classifier = conditioning == "acgan"
+        self.discriminator_takes_labels = self.num_classes is not None and not (
+            self.auxiliary_classifier
+        )
+        if self.auxiliary_classifier and self.num_classes is None:
+            raise ValueError("An AC-GAN discriminator needs `num_classes`. Received: None")
+        self._trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ["d_loss", "g_loss", "penalty", "d_real", "d_fake", "nonfinite"]
+            + (["ac_loss"] if self.auxiliary_classifier else [])
+        }
+        self.ema_generator = None
+        self._build_models()
+
+    # ----------------------------------------------------------------------------- build
+
+    def _dummy_inputs(self, batch=1):
+        noise = tf.zeros([batch, self.latent_dim])
+        labels = tf.zeros([batch], tf.int32)
+        return noise, labels
+
+    def _g_inputs(self, noise, labels):
+        return [noise, labels] if self.num_classes is not None else noise
+
+    def _d_inputs(self, images, labels):
+        return [images, labels] if self.discriminator_takes_labels else images
+
+    def _build_models(self):
+        """Creates all variables now (in the current strategy scope), so that `fit` under a
+        strategy never needs to build the GAN symbolically from a data batch."""
+        noise, labels = self._dummy_inputs()
+        images = self.generator(self._g_inputs(noise, labels), training=False)
+        self.discriminator(self._d_inputs(images, labels), training=False)
+        if self.ema_decay is not None:
+            try:
+                self.ema_generator = keras.models.clone_model(self.generator)
+            except Exception as e:  # noqa: BLE001 - re-raised with the fix
+                raise ValueError(
+                    "EMA needs a copy of the generator, and keras.models.clone_model failed: "
+                    "give the generator a `get_config()` returning its constructor arguments. "
+                    f"Cause: {e}"
+                ) from e
+            self.ema_generator(self._g_inputs(noise, labels), training=False)
+            self.ema_generator.set_weights(self.generator.get_weights())
+            self.ema_generator.trainable = False
+        self.built = True
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    def call(self, inputs, training=False):
+        """Generates images from noise (or `[noise, labels]`), like `generator(inputs)`."""
+        return self.generator(inputs, training=training)
+
+    # --------------------------------------------------------------------------- compile
+
+    def compile(
+        self,
+        generator_optimizer=None,
+        discriminator_optimizer=None,
+        loss="wasserstein",
+        gradient_penalty=None,
+        penalty_type="wgan_gp",
+        penalty_target=1.0,
+        one_sided_penalty=False,
+        weight_clip=None,
+        n_critic=None,
+        label_smoothing=0.0,
+        ac_weight=1.0,
+        **kwargs,
+    ):
+        """Configures training.
+
+        Args:
+            generator_optimizer, discriminator_optimizer: Keras optimizers (or names).
+                Default: Adam(1e-4, beta_1=0.0, beta_2=0.9) each, as in WGAN-GP.
+            loss: a loss name from `tfgans.losses.get` or a `GANLoss`.
+            gradient_penalty: the penalty weight; None takes the loss' default (10 for
+                "wasserstein", 0 otherwise, and 0 with `weight_clip`).
+            penalty_type: "wgan_gp", "dragan" or "r1" (for R1 the weight is gamma).
+            penalty_target: the gradient norm aimed at (WGAN-GP, DRAGAN).
+            one_sided_penalty: penalise only norms above the target.
+            weight_clip: clip the discriminator's weights to [-c, c] (original WGAN).
+            n_critic: discriminator updates per generator update; None takes the loss'
+                default (5 for "wasserstein", 1 otherwise).
+            label_smoothing: one-sided label smoothing of the real labels (minimax,
+                non-saturating and the AC-GAN classification loss).
+            ac_weight: weight of the AC-GAN classification losses.
+            **kwargs: passed to `keras.Model.compile` (`jit_compile`, `steps_per_execution`,
+                `run_eagerly`).
+        """
+        for forbidden in ("optimizer", "metrics", "loss_weights", "weighted_metrics"):
+            if forbidden in kwargs:
+                raise ValueError(
+                    f"GAN.compile does not take `{forbidden}`: use generator_optimizer / "
+                    f"discriminator_optimizer and the built-in metrics. "
+                    f"Received: {forbidden}={kwargs[forbidden]!r}"
+                )
+        # optimizer=None: no hidden default optimizer (a bare compile() makes an RMSprop
+        # that later breaks BackupAndRestore under a strategy).
+        super().compile(optimizer=None, **kwargs)
+        self.gan_loss = losses_lib.get(loss)
+        if gradient_penalty is None:
+            gradient_penalty = 0.0 if weight_clip else self.gan_loss.gradient_penalty
+        self.penalty = penalties_lib.PenaltyConfig(
+            type=penalty_type,
+            weight=float(gradient_penalty),
+            target=float(penalty_target),
+            one_sided=bool(one_sided_penalty),
+            weight_clip=weight_clip,
+        )
+        self.n_critic = int(self.gan_loss.n_critic if n_critic is None else n_critic)
+        if self.n_critic < 1:
+            raise ValueError(f"`n_critic` must be >= 1. Received: n_critic={n_critic}")
+        self.label_smoothing = float(label_smoothing)
+        self.ac_weight = float(ac_weight)
+
+        def make_optimizer(opt):
+            if opt is None:
+                opt = keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
+            opt = keras.optimizers.get(opt)
+            if keras.config.dtype_policy().name == "mixed_float16" and not isinstance(
+                opt, keras.optimizers.LossScaleOptimizer
+            ):
+                opt = keras.optimizers.LossScaleOptimizer(opt)
+            return opt
+
+        self.generator_optimizer = make_optimizer(generator_optimizer)
+        self.discriminator_optimizer = make_optimizer(discriminator_optimizer)
+        if self.generator_optimizer is self.discriminator_optimizer:
+            raise ValueError(
+                "The generator and the discriminator need separate optimizer instances. "
+                "Received the same object twice."
+            )
+        # Build both optimizers now, inside the strategy scope: built lazily inside
+        # strategy.run, Adam fails under tf.distribute.
+        self.generator_optimizer.build(self.generator.trainable_variables)
+        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+        self._compile_config = serialization_lib.SerializableDict(
+            generator_optimizer=self.generator_optimizer,
+            discriminator_optimizer=self.discriminator_optimizer,
+            loss=self.gan_loss.name,
+            gradient_penalty=gradient_penalty,
+            penalty_type=penalty_type,
+            penalty_target=penalty_target,
+            one_sided_penalty=one_sided_penalty,
+            weight_clip=weight_clip,
+            n_critic=self.n_critic,
+            label_smoothing=label_smoothing,
+            ac_weight=ac_weight,
+            **kwargs,
+        )
+
+    def compile_from_config(self, config):
+        config = serialization_lib.deserialize_keras_object(config)
+        self.compile(**config)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "num_classes": self.num_classes,
+            "ema_decay": self.ema_decay,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    @property
+    def step(self):
+        """Training steps taken (generator updates), a tf.Variable-backed int64."""
+        return self.generator_optimizer.iterations
+
+    @property
+    def inference_generator(self):
+        """The generator used for sampling and export: the EMA copy when EMA is on."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    # ------------------------------------------------------------------------- the step
+
+    def _split(self, outputs):
+        if self.auxiliary_classifier:
+            logits, class_logits = outputs
+            return tf.cast(logits, tf.float32), tf.cast(class_logits, tf.float32)
+        return tf.cast(outputs, tf.float32), None
+
+    def _adversarial_loss(self, real_logits, fake_logits, generator):
+        """Returns (loss, loss_to_differentiate) for the discriminator or generator.
+
+        For most losses the two are the same. A loss of the batch means (relativistic)
+        must see the means over the whole global batch, and its gradient through those
+        means must be summed over replicas. Means are all-reduced forward only, and the
+        gradient through them is restored exactly by the surrogate
+        `loss + stop_gradient(c) . local_means`, with `c` the cross-replica mean of
+        d loss / d means: summed over replicas (and scaled by 1/R) its gradient is the
+        gradient of the global loss, with no collective in the backward pass.
+        """
+        if not self.gan_loss.uses_batch_mean:
+            if generator:
+                loss = self.gan_loss.generator_loss(fake_logits, real_logits)
+            else:
+                kw = {}
+                if self.label_smoothing and self.gan_loss.name in ("minimax", "non_saturating"):
+                    kw["label_smoothing"] = self.label_smoothing
+                loss = self.gan_loss.discriminator_loss(real_logits, fake_logits, **kw)
+            return loss, loss
+        local = tf.stack([tf.reduce_mean(real_logits), tf.reduce_mean(fake_logits)])
+        means = noise_lib.cross_replica_mean(local)
+        with tf.GradientTape() as tape:
+            tape.watch(means)
+            kw = {"real_mean": means[0], "fake_mean": means[1]}
+            if generator:
+                loss = self.gan_loss.generator_loss(fake_logits, real_logits, **kw)
+            else:
+                loss = self.gan_loss.discriminator_loss(real_logits, fake_logits, **kw)
+        c = noise_lib.cross_replica_mean(tape.gradient(loss, means))
+        return loss, loss + tf.reduce_sum(c * local)
+
+    def _noise(self, step, stream, batch):
+        key = noise_lib.fold_seed(self.seed, step, stream, _NOISE)
+        global_noise = noise_lib.normal([batch * noise_lib.num_replicas(), self.latent_dim], key)
+        return noise_lib.replica_slice(global_noise, batch)
+
+    def _input_gradients(self, x, labels):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            logits, _ = self._split(self.discriminator(self._d_inputs(x, labels), training=True))
+            # Examples are independent (no batch norm in D), so the gradient of the sum is
+            # each example's own input gradient.
+            total = tf.reduce_sum(logits)
+        return tape.gradient(total, x)
+
+    def _penalty(self, real, fake, labels, step, stream):
+        cfg = self.penalty
+        batch = real.shape[0] or tf.shape(real)[0]
+        global_batch = batch * noise_lib.num_replicas()
+        if cfg.type == "r1":
+            grads = self._input_gradients(real, labels)
+            return penalties_lib.r1_penalty(grads, gamma=1.0)
+        key = noise_lib.fold_seed(self.seed, step, stream, _ALPHA)
+        alpha = noise_lib.replica_slice(noise_lib.uniform([global_batch], key), batch)
+        if cfg.type == "dragan":
+            moments = noise_lib.cross_replica_mean(
+                tf.stack([tf.reduce_mean(real), tf.reduce_mean(tf.square(real))])
+            )
+            std = tf.sqrt(tf.maximum(moments[1] - tf.square(moments[0]), 0.0))
+            pkey = noise_lib.fold_seed(self.seed, step, stream, _PERTURB)
+            u = noise_lib.uniform([global_batch] + real.shape[1:].as_list(), pkey)
+            other = penalties_lib.dragan_perturb(real, noise_lib.replica_slice(u, batch), std)
+        else:
+            other = fake
+        x_hat = penalties_lib.interpolate(real, tf.stop_gradient(other), alpha)
+        grads = self._input_gradients(x_hat, labels)
+        return penalties_lib.gradient_norm_penalty(
+            grads, target=cfg.target, one_sided=cfg.one_sided
+        )
+
+    @staticmethod
+    def _scale(loss, optimizer):
+        """Scales a per-replica loss for the strategy (and the loss scale of mixed_float16);
+        call it inside the tape, so the scaling is differentiated too."""
+        scaled = loss / noise_lib.num_replicas()
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            scaled = optimizer.scale_loss(scaled)
+        return scaled
+
+    def _apply(self, optimizer, scaled_loss, variables, tape, finite):
+        """Differentiates and applies, zeroing the gradients where the loss or gradients are
+        not finite, so NaN never reaches the weights."""
+        grads = tape.gradient(scaled_loss, variables)
+        finite = tf.logical_and(finite, _all_finite(grads))
+        grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
+        optimizer.apply(grads, variables)
+        return finite
+
+    def _discriminator_step(self, real, labels, step, k):
+        batch = real.shape[0] or tf.shape(real)[0]
+        stream = _D_STREAM + k
+        noise = self._noise(step, stream, batch)
+        fake = self.generator(self._g_inputs(noise, labels), training=True)
+        fake = tf.stop_gradient(tf.cast(fake, real.dtype))
+        with tf.GradientTape() as tape:
+            real_logits, real_class = self._split(
+                self.discriminator(self._d_inputs(real, labels), training=True)
+            )
+            fake_logits, fake_class = self._split(
+                self.discriminator(self._d_inputs(fake, labels), training=True)
+            )
+            d_loss, total = self._adversarial_loss(real_logits, fake_logits, generator=False)
+            penalty = tf.constant(0.0)
+            if self.penalty.weight > 0:
+                penalty = self._penalty(real, fake, labels, step, stream)
+                total = total + self.penalty.weight * penalty
+            ac_loss = tf.constant(0.0)
+            if self.auxiliary_classifier:
+                one_hot = tf.one_hot(labels, self.num_classes)
+                ac_loss = losses_lib.acgan_discriminator_loss(
+                    real_class, fake_class, one_hot, label_smoothing=self.label_smoothing
+                )
+                total = total + self.ac_weight * ac_loss
+            scaled = self._scale(total, self.discriminator_optimizer)
+        finite = self._apply(
+            self.discriminator_optimizer,
+            scaled,
+            self.discriminator.trainable_variables,
+            tape,
+            tf.math.is_finite(total),
+        )
+        if self.penalty.weight_clip:
+            penalties_lib.clip_weights(
+                self.discriminator.trainable_variables, self.penalty.weight_clip
+            )
+        return {
+            "d_loss": d_loss,
+            "penalty": penalty,
+            "d_real": tf.reduce_mean(real_logits),
+            "d_fake": tf.reduce_mean(fake_logits),
+            "ac_loss": ac_loss,
+            "finite": finite,
+        }
+
+    def _generator_step(self, real, labels, step):
+        batch = real.shape[0] or tf.shape(real)[0]
+        noise = self._noise(step, _G_STREAM, batch)
+        real_logits = None
+        if self.gan_loss.uses_batch_mean:
+            real_logits, _ = self._split(
+                self.discriminator(self._d_inputs(real, labels), training=True)
+            )
+        with tf.GradientTape() as tape:
+            fake = self.generator(self._g_inputs(noise, labels), training=True)
+            fake_logits, fake_class = self._split(
+                self.discriminator(self._d_inputs(fake, labels), training=True)
+            )
+            g_loss, total = self._adversarial_loss(real_logits, fake_logits, generator=True)
+            if self.auxiliary_classifier:
+                total = total + self.ac_weight * losses_lib.acgan_generator_loss(
+                    fake_class, tf.one_hot(labels, self.num_classes)
+                )
+            scaled = self._scale(total, self.generator_optimizer)
+        finite = self._apply(
+            self.generator_optimizer,
+            scaled,
+            self.generator.trainable_variables,
+            tape,
+            tf.math.is_finite(total),
+        )
+        return g_loss, finite
+
+    def _update_ema(self, step):
+        # TensorFlow's ExponentialMovingAverage warm-up: the decay ramps up over the first
+        # steps, so early samples are not dominated by the random initialisation.
+        step = tf.cast(step, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        for ema_v, v in zip(self.ema_generator.trainable_variables, self.generator.trainable_variables):
+            ema_v.assign(decay * ema_v + (1.0 - decay) * tf.cast(v, ema_v.dtype))
+        for ema_v, v in zip(
+            self.ema_generator.non_trainable_variables, self.generator.non_trainable_variables
+        ):
+            ema_v.assign(v)
+
+    def _check_labels(self, labels):
+        if self.num_classes is not None and labels is None:
+            raise ValueError(
+                "This GAN is conditional (num_classes="
+                f"{self.num_classes}): batches must be (images, labels). Received images only."
+            )
+        if labels is not None:
+            labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+        return labels if self.num_classes is not None else None
+
+    def train_step(self, data):
+        real, labels = _unpack(data)
+        labels = self._check_labels(labels)
+        real = tf.cast(real, tf.float32)
+        step = self.generator_optimizer.iterations
+        finite = tf.constant(True)
+        for k in range(self.n_critic):
+            d_logs = self._discriminator_step(real, labels, step, k)
+            finite = tf.logical_and(finite, d_logs.pop("finite"))
+        g_loss, g_finite = self._generator_step(real, labels, step)
+        finite = tf.logical_and(finite, g_finite)
+        if self.ema_generator is not None:
+            self._update_ema(step)
+        logs = {**d_logs, "g_loss": g_loss, "nonfinite": 1.0 - tf.cast(finite, tf.float32)}
+        for name, tracker in self._trackers.items():
+            tracker.update_state(logs[name])
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def test_step(self, data):
+        """Evaluates the losses on a batch without updating anything."""
+        real, labels = _unpack(data)
+        labels = self._check_labels(labels)
+        real = tf.cast(real, tf.float32)
+        batch = real.shape[0] or tf.shape(real)[0]
+        noise = self._noise(tf.constant(0, tf.int64), _GENERATE_STREAM, batch)
+        fake = tf.cast(self.generator(self._g_inputs(noise, labels), training=False), real.dtype)
+        real_logits, _ = self._split(self.discriminator(self._d_inputs(real, labels)))
+        fake_logits, _ = self._split(self.discriminator(self._d_inputs(fake, labels)))
+        logs = {
+            "d_loss": self._adversarial_loss(real_logits, fake_logits, generator=False)[0],
+            "g_loss": self._adversarial_loss(real_logits, fake_logits, generator=True)[0],
+            "d_real": tf.reduce_mean(real_logits),
+            "d_fake": tf.reduce_mean(fake_logits),
+        }
+        for name, value in logs.items():
+            self._trackers[name].update_state(value)
+        return {name: self._trackers[name].result() for name in logs}
+
+    # ---------------------------------------------------------------------- generation
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`, plus a callback that stops on a non-finite loss with a clear
+        `NonFiniteLossError` (the non-finite gradients were zeroed, not applied)."""
+        callbacks = list(callbacks or []) + [_StopOnNonFinite()]
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def generate(self, num_samples=64, seed=0, labels=None, batch_size=256):
+        """Samples images in [-1, 1] from the (EMA) generator.
+
+        Sample i depends only on (seed, i) (and its label), not on `num_samples` or
+        `batch_size`: the same seed always gives the same images.
+
+        Args:
+            num_samples: how many images.
+            seed: an integer seed.
+            labels: int class ids [num_samples] for a conditional GAN; None cycles through
+                the classes (0, 1, ..., C-1, 0, ...).
+            batch_size: how many images per generator call.
+
+        Returns:
+            A NumPy float32 array [num_samples, H, W, C] in [-1, 1].
+        """
+        if int(num_samples) <= 0:
+            raise ValueError(f"`num_samples` must be positive. Received: num_samples={num_samples}")
+        num_samples = int(num_samples)
+        noise = sample_noise(num_samples, self.latent_dim, seed)
+        if self.num_classes is not None:
+            labels = generation_labels(num_samples, self.num_classes, labels)
+        elif labels is not None:
+            raise ValueError("`labels` were given, but this GAN is not conditional (num_classes=None).")
+        outputs = []
+        for start in range(0, num_samples, batch_size):
+            end = min(start + batch_size, num_samples)
+            lab = None if labels is None else labels[start:end]
+            out = self.inference_generator(self._g_inputs(noise[start:end], lab), training=False)
+            outputs.append(tf.cast(out, tf.float32).numpy())
+        import numpy as np
+
+        return np.concatenate(outputs, axis=0)
+
+
+def sample_noise(num_samples, latent_dim, seed):
+    """The noise `GAN.generate` and the exported `generate` signature use: [N, latent_dim]
+    float32, row i a function of (seed, i) alone."""
+    return noise_lib.normal([num_samples, latent_dim], noise_lib.fold_seed(seed, _GENERATE_STREAM))
+
+
+def generation_labels(num_samples, num_classes, labels=None):
+    """Labels for conditional generation: validated `labels`, or 0..C-1 repeated."""
+    if labels is None:
+        return tf.range(num_samples, dtype=tf.int32) % num_classes
+    labels = tf.cast(tf.reshape(tf.convert_to_tensor(labels), [-1]), tf.int32)
+    if labels.shape[0] != num_samples:
+        raise ValueError(
+            f"`labels` must have one entry per sample ({num_samples}). "
+            f"Received {labels.shape[0]} labels."
+        )
+    if tf.reduce_any((labels < 0) | (labels >= num_classes)):
+        raise ValueError(
+            f"`labels` must be class ids in [0, {num_classes - 1}]. Received: {labels.numpy().tolist()}"
+        )
+    return labels
+
+
+class _StopOnNonFinite(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if logs and float(logs.get("nonfinite", 0.0)) > 0:
+            step = int(self.model.generator_optimizer.iterations.numpy())
+            raise NonFiniteLossError(
+                f"Training stopped near step {step}: a loss or gradient became NaN or "
+                f"infinite (d_loss={logs.get('d_loss')}, g_loss={logs.get('g_loss')}). The "
+                "non-finite gradients were zeroed, so the weights stay finite. Lower the "
+                "learning rates, or use a gradient penalty."
+            )
