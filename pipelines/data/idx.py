@@ -59,3 +59,57 @@ def load_fashion_mnist_arrays(split="train", data_dir=FASHION_MNIST_DIR):
             )
     images, labels = (read_idx(p) for p in paths)
     return images, labels.astype(np.int32)
+
+
+# Debian builds `dataset-fashion-mnist` with dh_strip_nondeterminism, which rewrites each
+# gzip header: it drops the original file name (the FNAME field) and sets the timestamp to
+# the package's build time. The compressed data is untouched, so putting the upstream
+# header back (name and the timestamps below, found by matching TFDS' registered sha256)
+# gives back the upstream files byte for byte.
+_UPSTREAM_GZIP_MTIME = {
+    "train-images-idx3-ubyte.gz": 1504176606,  # 2017-08-31 10:50:06 UTC
+    "train-labels-idx1-ubyte.gz": 1504176606,
+    "t10k-images-idx3-ubyte.gz": 1504176627,  # 2017-08-31 10:50:27 UTC
+    "t10k-labels-idx1-ubyte.gz": 1504176627,
+}
+_GZIP_FNAME = 0x08
+
+
+def upstream_fashion_mnist_gzip(path):
+    """Returns the bytes of the upstream (zalandoresearch) Fashion-MNIST file `path` copies.
+
+    A file that still has its gzip name field is returned unchanged; one whose header was
+    normalised (Debian's) gets the upstream header back. The caller checks the result
+    against the published sha256.
+
+    Args:
+        path: one of the four Fashion-MNIST `*-ubyte.gz` files.
+
+    Raises:
+        ValueError: `path` is not one of the four files, or not a gzip file.
+    """
+    fname = os.path.basename(path)
+    if fname not in _UPSTREAM_GZIP_MTIME:
+        raise ValueError(
+            f"{path} is not a Fashion-MNIST file. Expected one of: {', '.join(_UPSTREAM_GZIP_MTIME)}."
+        )
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 18 or data[:3] != b"\x1f\x8b\x08":
+        raise ValueError(f"{path} is not a gzip file.")
+    flags = data[3]
+    if flags & _GZIP_FNAME:
+        return data
+    if flags != 0:
+        raise ValueError(f"{path} has an unexpected gzip header (flags {flags:#04x}).")
+    # ID1 ID2 CM | FLG=FNAME | MTIME (little endian) | XFL OS (kept) | FNAME, NUL-terminated.
+    stem = fname[: -len(".gz")].encode("ascii")
+    header = (
+        data[:3]
+        + bytes([_GZIP_FNAME])
+        + _UPSTREAM_GZIP_MTIME[fname].to_bytes(4, "little")
+        + data[8:10]
+        + stem
+        + b"\x00"
+    )
+    return header + data[10:]

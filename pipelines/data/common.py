@@ -1,0 +1,131 @@
+"""The part every input pipeline shares: resize, cache, shuffle, batch, scale, prefetch.
+
+Sources (TFDS, image folders, arrays) produce a dataset of `(image, label)` pairs, image
+uint8 [H, W, C] (or float32 already in [-1, 1]) and label int32 (-1 when the source has no
+labels); `finish` turns it into training batches: float32 NHWC in [-1, 1], or
+`(images, labels)` with int32 labels [batch], batched with `drop_remainder=True`.
+"""
+
+import tensorflow as tf
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+class DataError(ValueError):
+    """Bad input to a pipeline: a missing or empty folder, unreadable image, bad argument.
+
+    The message is one line saying what is wrong and how to fix it.
+    """
+
+
+def check_batch_size(batch_size):
+    """Raises `DataError` unless `batch_size` is a positive int."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise DataError(
+            f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}"
+        )
+
+
+def normalize_image_size(image_size):
+    """Returns `image_size` (None, an int or a (height, width) pair) as None or (h, w)."""
+    if image_size is None:
+        return None
+    if isinstance(image_size, int) and not isinstance(image_size, bool):
+        size = (image_size, image_size)
+    elif isinstance(image_size, (tuple, list)) and len(image_size) == 2:
+        size = tuple(image_size)
+    else:
+        size = None
+    if size is None or any(isinstance(s, bool) or not isinstance(s, int) or s <= 0 for s in size):
+        raise DataError(
+            "`image_size` must be None, a positive int or a (height, width) pair of positive "
+            f"ints. Received: image_size={image_size!r}"
+        )
+    return size
+
+
+def resize(image, size):
+    """Resizes one uint8 (or float) image to `size` (h, w), keeping its dtype."""
+    resized = tf.image.resize(image, size, method="bilinear", antialias=True)
+    if image.dtype == tf.uint8:
+        return tf.cast(tf.clip_by_value(tf.round(resized), 0.0, 255.0), tf.uint8)
+    return tf.cast(resized, image.dtype)
+
+
+def to_float(images):
+    """Maps uint8 [0, 255] to float32 [-1, 1] (0 -> -1.0, 255 -> 1.0 exactly).
+
+    Float inputs are taken to be in [-1, 1] already and are only cast to float32.
+    """
+    if images.dtype == tf.uint8:
+        return tf.cast(images, tf.float32) / 127.5 - 1.0
+    return tf.cast(images, tf.float32)
+
+
+def with_options(dataset):
+    """Sets the options every tfgans pipeline uses.
+
+    Deterministic element order (so a seed reproduces a run), and DATA auto-sharding: when
+    `strategy.experimental_distribute_dataset` spreads a dataset over several workers, each
+    worker keeps its own slice of every global batch (FILE sharding would need at least as
+    many files as workers, which TFDS' small datasets do not have).
+    """
+    options = tf.data.Options()
+    options.deterministic = True
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def finish(
+    dataset,
+    *,
+    batch_size,
+    labels,
+    seed=0,
+    shuffle=True,
+    shuffle_buffer=10_000,
+    cache=True,
+    repeat=False,
+    image_size=None,
+    input_context=None,
+):
+    """Turns a dataset of `(image, label)` pairs into a training pipeline.
+
+    Args:
+        dataset: `tf.data.Dataset` of `(image, label)`; image uint8 [H, W, C] (or float in
+            [-1, 1]), label int32 scalar.
+        batch_size: images per batch: the GLOBAL batch size when the dataset is handed to
+            `strategy.experimental_distribute_dataset`, the per-replica one inside
+            `strategy.distribute_datasets_from_function`.
+        labels: yield `(images, labels)` when True, `images` alone when False.
+        seed: shuffle seed; the same seed gives the same sequence of batches.
+        shuffle: shuffle (with `reshuffle_each_iteration`); False keeps the source order.
+        shuffle_buffer: size of the shuffle buffer, in examples.
+        cache: keep decoded examples in memory after the first pass.
+        repeat: repeat forever (batches then run across epoch boundaries).
+        image_size: None, int or (h, w): resize every image to this size.
+        input_context: a `tf.distribute.InputContext`; when given, this pipeline keeps only
+            its shard, `shard(num_input_pipelines, input_pipeline_id)`, of the examples.
+
+    Returns:
+        A `tf.data.Dataset` of float32 [batch, H, W, C] images in [-1, 1], or of
+        `(images, labels)` with int32 labels [batch].
+    """
+    check_batch_size(batch_size)
+    size = normalize_image_size(image_size)
+    if input_context is not None and input_context.num_input_pipelines > 1:
+        dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+    if size is not None:
+        dataset = dataset.map(lambda x, y: (resize(x, size), y), num_parallel_calls=AUTOTUNE)
+    if cache:
+        dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
+    dataset = dataset.batch(batch_size, drop_remainder=True, num_parallel_calls=AUTOTUNE)
+    if labels:
+        dataset = dataset.map(lambda x, y: (to_float(x), y), num_parallel_calls=AUTOTUNE)
+    else:
+        dataset = dataset.map(lambda x, y: to_float(x), num_parallel_calls=AUTOTUNE)
+    return with_options(dataset.prefetch(AUTOTUNE))
