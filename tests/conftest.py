@@ -12,3 +12,12 @@ _cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(
     _cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
 )
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mirrored():
+    """One MirroredStrategy over the two logical CPUs per test process (several strategy
+    objects in one process can clash on collective keys)."""
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])

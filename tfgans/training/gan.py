@@ -140,6 +140,12 @@ class GAN(keras.Model):
                     f"Cause: {e}"
                 ) from e
             self.ema_generator(self._g_inputs(noise, labels), training=False)
+            shapes = [tuple(v.shape) for v in self.generator.weights]
+            if shapes != [tuple(v.shape) for v in self.ema_generator.weights]:
+                raise ValueError(
+                    "The EMA copy of the generator (keras.models.clone_model) does not create "
+                    "its weights in the same order as the generator: check its get_config()."
+                )
             self.ema_generator.set_weights(self.generator.get_weights())
             self.ema_generator.trainable = False
         self.built = True
@@ -462,12 +468,12 @@ class GAN(keras.Model):
         # steps, so early samples are not dominated by the random initialisation.
         step = tf.cast(step, tf.float32)
         decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
-        for ema_v, v in zip(self.ema_generator.trainable_variables, self.generator.trainable_variables):
-            ema_v.assign(decay * ema_v + (1.0 - decay) * tf.cast(v, ema_v.dtype))
-        for ema_v, v in zip(
-            self.ema_generator.non_trainable_variables, self.generator.non_trainable_variables
-        ):
-            ema_v.assign(v)
+        # Averages the trainable weights; copies the rest (batch-norm statistics).
+        for ema_v, v in zip(self.ema_generator.weights, self.generator.weights):
+            if v.trainable:
+                ema_v.assign(decay * ema_v + (1.0 - decay) * tf.cast(v, ema_v.dtype))
+            else:
+                ema_v.assign(v)
 
     def _check_labels(self, labels):
         if self.num_classes is not None and labels is None:

@@ -20,7 +20,7 @@ def fold_seed(seed, *data):
     """Returns a Philox key [2] int64 derived from `seed` and the integers in `data`."""
     key = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
     for d in data:
-        key = tf.random.experimental.stateless_fold_in(key, tf.cast(d, tf.int64))
+        key = tf.random.experimental.stateless_fold_in(key, tf.cast(d, tf.int64), alg="philox")
     return key
 
 
