@@ -393,3 +393,20 @@ def test_other_bad_arguments(tmp_path):
     raises_one_line("image_size", build_dataset, "arrays", 2, arrays=x, image_size=0)
     raises_one_line("not prepared", build_dataset, "tfds/mnist", 2, download=False,
                     data_dir=str(tmp_path))
+
+
+def test_iterator_checkpoint_resumes_exactly(tmp_path):
+    x = np.random.default_rng(0).integers(0, 256, (40, 3, 3), dtype=np.uint8)
+
+    def build():
+        return build_dataset("arrays", 8, labels=True, arrays=(x, np.arange(40)), seed=2,
+                             shuffle_buffer=16, repeat=True)
+
+    iterator = iter(build())
+    for _ in range(7):  # into the second epoch
+        next(iterator)
+    path = tf.train.Checkpoint(iterator=iterator).write(str(tmp_path / "ckpt"))
+    expected = [next(iterator)[1].numpy() for _ in range(6)]
+    restored = iter(build())
+    tf.train.Checkpoint(iterator=restored).read(path).assert_consumed()
+    np.testing.assert_array_equal([next(restored)[1].numpy() for _ in range(6)], expected)

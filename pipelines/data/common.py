@@ -109,7 +109,10 @@ def finish(
 
     Returns:
         A `tf.data.Dataset` of float32 [batch, H, W, C] images in [-1, 1], or of
-        `(images, labels)` with int32 labels [batch].
+        `(images, labels)` with int32 labels [batch]. Its iterator can be saved with
+        `tf.train.Checkpoint(iterator=...)` and resumes exactly; the checkpoint then holds
+        the shuffle buffer and the in-memory cache (about 8 and 47 MB for Fashion-MNIST):
+        for large image folders pass `cache=False`.
     """
     check_batch_size(batch_size)
     size = normalize_image_size(image_size)

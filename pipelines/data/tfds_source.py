@@ -167,7 +167,10 @@ def from_builder(builder, batch_size, split="train", labels=False, seed=0, **pip
             f"TFDS dataset {builder.name!r} has images of varying sizes {shape}: "
             "set image_size to resize them."
         )
-    dataset = builder.as_dataset(split=split, shuffle_files=False)
+    # No TFDS auto-cache: `finish` caches the decoded images (caching twice costs memory
+    # and makes iterator checkpoints bigger).
+    read_config = tfds.ReadConfig(try_autocache=False)
+    dataset = builder.as_dataset(split=split, shuffle_files=False, read_config=read_config)
 
     def pair(example):
         label = tf.cast(example[label_key], tf.int32) if labels else tf.constant(-1, tf.int32)
