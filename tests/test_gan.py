@@ -126,6 +126,17 @@ def test_two_replicas_equal_one_conditional_dcgan_with_synchronized_bn(mirrored)
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+@pytest.mark.parametrize("kw", [{"jit_compile": True}, {"steps_per_execution": 2}])
+def test_xla_and_steps_per_execution_rejected_early_under_mirrored(mirrored, kw):
+    # Both fail inside the first step under MirroredStrategy in Keras 3.15 (keras#19246).
+    with mirrored.scope():
+        gan = mlp_gan(hidden=8)
+        with pytest.raises(ValueError, match="do not work with 2 replicas.*keras#19246"):
+            gan.compile(loss="hinge", **kw)
+        gan.compile(loss="hinge")  # the default resolves to no XLA
+    assert gan.jit_compile is False
+
+
 def test_replicas_draw_different_noise(mirrored):
     with mirrored.scope():
         gan = mlp_gan(hidden=8)

@@ -201,6 +201,18 @@ class GAN(keras.Model):
                     f"discriminator_optimizer and the built-in metrics. "
                     f"Received: {forbidden}={kwargs[forbidden]!r}"
                 )
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            # Keras 3.15 fails both under MirroredStrategy, even for plain models
+            # (keras-team/keras#19246): say so now rather than deep inside the first step.
+            if kwargs.get("jit_compile") is True or kwargs.get("steps_per_execution", 1) > 1:
+                raise ValueError(
+                    f"jit_compile=True and steps_per_execution > 1 do not work with {replicas} "
+                    "replicas in Keras 3.15 (keras-team/keras#19246); use them on one device. "
+                    f"Received: jit_compile={kwargs.get('jit_compile', 'auto')}, "
+                    f"steps_per_execution={kwargs.get('steps_per_execution', 1)}"
+                )
+            kwargs.setdefault("jit_compile", False)
         # optimizer=None: no hidden default optimizer (a bare compile() makes an RMSprop
         # that later breaks BackupAndRestore under a strategy).
         super().compile(optimizer=None, **kwargs)
