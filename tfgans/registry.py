@@ -33,7 +33,7 @@ class Registry:
     def get(self, name):
         if name not in self._items:
             raise ValueError(
-                f"Unknown {self.kind} {name!r}. Valid {self.kind}s: {', '.join(self.names())}."
+                f"Unknown {self.kind} {name!r}. Valid {self.kind} names: {', '.join(self.names())}."
             )
         return self._items[name]
 
