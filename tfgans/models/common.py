@@ -108,3 +108,16 @@ def check_shape(model, x, name, expected):
             f"{type(model).__name__} expects {name} of shape [batch, "
             f"{', '.join(map(str, expected))}]. Received: {name} of shape {tuple(x.shape)}"
         )
+
+
+def generator_input(model, inputs):
+    """A generator's first activations: the noise, with the label embedding concatenated
+    when the generator is conditional (Mirza & Osindero, 2014).
+
+    `model` has `latent_dim`, `num_classes` and, when conditional, an `embedding` layer.
+    """
+    noise, labels = split_inputs(model, inputs, "noise", model.num_classes is not None)
+    check_shape(model, noise, "noise", (model.latent_dim,))
+    if labels is None:
+        return noise
+    return ops.concatenate([noise, ops.cast(model.embedding(labels), noise.dtype)], axis=-1)

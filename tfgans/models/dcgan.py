@@ -140,11 +140,7 @@ class DCGANGenerator(keras.Model):
         return self.image_shape
 
     def call(self, inputs, training=None):
-        noise, labels = common.split_inputs(self, inputs, "noise", self.num_classes is not None)
-        common.check_shape(self, noise, "noise", (self.latent_dim,))
-        x = noise
-        if labels is not None:
-            x = ops.concatenate([x, ops.cast(self.embedding(labels), x.dtype)], axis=-1)
+        x = common.generator_input(self, inputs)
         x = ops.relu(self.project_bn(self.project(x), training=training))
         x = self.reshape(x)
         for conv, bn in zip(self.up_convs, self.up_bns):

@@ -102,11 +102,7 @@ class MLPGenerator(keras.Model):
         return self.output_shape_
 
     def call(self, inputs, training=None):
-        noise, labels = common.split_inputs(self, inputs, "noise", self.num_classes is not None)
-        common.check_shape(self, noise, "noise", (self.latent_dim,))
-        x = noise
-        if labels is not None:
-            x = ops.concatenate([x, ops.cast(self.embedding(labels), x.dtype)], axis=-1)
+        x = common.generator_input(self, inputs)
         for layer in self.hidden:
             x = layer(x)
         return self.reshape(self.out(x))
