@@ -21,7 +21,8 @@ setup(
         "numpy",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist>=3"],
+        # tensorflow-serving-api: the export tests build PredictRequests and warm-up files.
+        "test": ["pytest>=8", "pytest-xdist>=3", "tensorflow-serving-api>=2.16"],
         "serving": ["tensorflow-serving-api>=2.16"],
     },
     entry_points={"console_scripts": ["tfgans=pipelines.cli:main"]},
