@@ -10,9 +10,9 @@ images = gan.generate(num_samples=64, seed=0)
 ```
 """
 
-from tfgans import export, losses, penalties
+from tfgans import export, losses, metrics, penalties
 from tfgans.training import GAN, NonFiniteLossError
 
 __version__ = "0.1.0"
 
-__all__ = ["GAN", "NonFiniteLossError", "export", "losses", "penalties"]
+__all__ = ["GAN", "NonFiniteLossError", "export", "losses", "metrics", "penalties"]
