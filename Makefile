@@ -23,7 +23,10 @@ $(FMNIST):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
 
 test: install data
-	$(PY) -m pytest -q -n 2 --durations=15 tests
+	# MirroredStrategy tests in their own process: several strategies in one process
+	# clash on collective keys, and xdist workers mix test files.
+	$(PY) -m pytest -q -n 2 --durations=15 tests --ignore=tests/test_gan.py
+	$(PY) -m pytest -q --durations=15 tests/test_gan.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
