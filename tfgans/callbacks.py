@@ -1,0 +1,300 @@
+"""Keras callbacks for GAN training: TensorBoard scalars and text, and image grids of a
+fixed noise batch (TensorBoard images and PNG files).
+
+They work with plain `gan.fit` as well as with `GANEstimator`, and log at the GAN's global
+step (`gan.step`), so a resumed run continues its curves where they stopped. Summary
+writers are created lazily, on first use, so nothing is written that is not needed.
+
+Example:
+```python
+gan.fit(dataset, epochs=10, callbacks=[
+    tfgans.callbacks.GANTensorBoard("runs/x/logs/train", update_freq=100),
+    tfgans.callbacks.SampleGrid(every=500, log_dir="runs/x/logs/samples",
+                                samples_dir="runs/x/samples"),
+])
+```
+"""
+
+import math
+import os
+import tempfile
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def global_step(model):
+    """Returns the training step of `model` as an int: `model.step` for a GAN, else its
+    optimizer's iteration count."""
+    step = getattr(model, "step", None)
+    if step is None:
+        step = model.optimizer.iterations
+    return int(step.numpy() if hasattr(step, "numpy") else step)
+
+
+def _crossed(previous, current, every):
+    """True when a multiple of `every` lies in (previous, current]."""
+    return current // every > previous // every
+
+
+def _writer(writer, log_dir):
+    return writer if writer is not None else tf.summary.create_file_writer(log_dir)
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def image_grid(images, columns=None, padding=2, pad_value=255):
+    """Tiles images in [-1, 1] into one uint8 grid image.
+
+    Args:
+        images: float array [N, H, W, C] in [-1, 1] (C = 1, 3 or 4).
+        columns: images per row; None: ceil(sqrt(N)).
+        padding: pixels between images and around the grid.
+        pad_value: uint8 value of the padding.
+
+    Returns:
+        A uint8 NumPy array [rows * (H + padding) + padding, ..., C].
+
+    Example:
+    >>> image_grid(np.zeros([6, 28, 28, 1]), columns=3).shape
+    (62, 92, 1)
+    """
+    images = np.asarray(images, np.float32)
+    if images.ndim != 4 or images.shape[0] == 0:
+        raise ValueError(f"`images` must be [N, H, W, C] with N > 0. Received shape {images.shape}")
+    n, h, w, c = images.shape
+    columns = int(columns or math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / columns)
+    pixels = np.round((np.clip(images, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    grid = np.full(
+        [rows * (h + padding) + padding, columns * (w + padding) + padding, c], pad_value, np.uint8
+    )
+    for i in range(n):
+        r, col = divmod(i, columns)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        grid[top : top + h, left : left + w] = pixels[i]
+    return grid
+
+
+def write_png(path, grid):
+    """Writes a uint8 image [H, W, C] to `path` as PNG, atomically (a temporary file in the
+    same folder, then a rename): a reader never sees a half-written file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    data = tf.io.encode_png(tf.convert_to_tensor(grid, tf.uint8)).numpy()
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def grid_layout(num_images, num_classes=None):
+    """Returns (labels or None, columns) for a sample grid.
+
+    Unconditional: `num_images` images, sqrt-shaped. Conditional: one row per class
+    (at most `num_images` classes), `num_images // rows` images per row.
+    """
+    if num_classes is None:
+        return None, math.ceil(math.sqrt(num_images))
+    rows = min(num_classes, num_images)
+    columns = max(1, num_images // rows)
+    return np.repeat(np.arange(rows, dtype=np.int32), columns), columns
+
+
+# ---------------------------------------------------------------------------- scalars
+
+
+class GANTensorBoard(keras.callbacks.Callback):
+    """TensorBoard scalars for GAN training, at the global step.
+
+    Every `update_freq` steps it writes each metric of the logs (for `tfgans.GAN`:
+    d_loss, g_loss, penalty, d_real, d_fake, nonfinite) averaged over the steps since the
+    last write, the learning rates (`learning_rate/generator`, `learning_rate/discriminator`,
+    or `learning_rate` for a one-optimizer model) and `steps_per_second`. At the start of
+    training it writes `config` as text.
+
+    Args:
+        log_dir: where the event files go (e.g. `model_dir/logs/train`).
+        update_freq: write every this many steps (and at the end of training).
+        config: None, or the run's resolved config (a string, e.g. YAML, or a dict), shown
+            in TensorBoard's Text tab.
+
+    The per-interval averages are recovered from the running means that Keras metrics
+    report since the start of the epoch.
+    """
+
+    def __init__(self, log_dir, update_freq=100, config=None):
+        super().__init__()
+        if int(update_freq) <= 0:
+            raise ValueError(f"`update_freq` must be positive. Received: update_freq={update_freq}")
+        self.log_dir = log_dir
+        self.update_freq = int(update_freq)
+        self.config = config
+        self._writer = None
+        self._sums = {}  # metric -> (running mean * batches) at the last write, this epoch
+        self._batches = 0
+        self._pending = {}
+
+    @property
+    def writer(self):
+        self._writer = _writer(self._writer, self.log_dir)
+        return self._writer
+
+    def _config_text(self):
+        if isinstance(self.config, dict):
+            import json
+
+            text = json.dumps(self.config, indent=2, sort_keys=True, default=str)
+        else:
+            text = str(self.config)
+        # Markdown: an indented block keeps the YAML layout.
+        return "\n".join("    " + line for line in text.splitlines())
+
+    def on_train_begin(self, logs=None):
+        self._last_step = global_step(self.model)
+        self._last_time = time.perf_counter()
+        if self.config is not None:
+            with self.writer.as_default():
+                tf.summary.text("config", self._config_text(), step=self._last_step)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._sums, self._batches = {}, 0
+
+    def _learning_rates(self):
+        optimizers = {
+            "generator": getattr(self.model, "generator_optimizer", None),
+            "discriminator": getattr(self.model, "discriminator_optimizer", None),
+        }
+        if all(opt is None for opt in optimizers.values()):
+            optimizers = {"": getattr(self.model, "optimizer", None)}
+        rates = {}
+        for name, opt in optimizers.items():
+            if opt is not None:
+                tag = f"learning_rate/{name}" if name else "learning_rate"
+                rates[tag] = float(np.asarray(opt.learning_rate))
+        return rates
+
+    def on_train_batch_end(self, batch, logs=None):
+        batches = int(batch) + 1  # batches seen this epoch; the logs are means over them
+        interval = batches - self._batches
+        for name, value in (logs or {}).items():
+            try:
+                total = float(value) * batches
+            except (TypeError, ValueError):
+                continue
+            if interval > 0:
+                mean = (total - self._sums.get(name, 0.0)) / interval
+                count, acc = self._pending.get(name, (0, 0.0))
+                self._pending[name] = (count + interval, acc + mean * interval)
+            self._sums[name] = total
+        self._batches = batches
+        step = global_step(self.model)
+        if _crossed(self._last_step, step, self.update_freq):
+            self._write(step)
+
+    def _write(self, step):
+        now = time.perf_counter()
+        with self.writer.as_default():
+            for name, (count, acc) in self._pending.items():
+                tf.summary.scalar(name, acc / count, step=step)
+            for tag, value in self._learning_rates().items():
+                tf.summary.scalar(tag, value, step=step)
+            if now > self._last_time:
+                speed = (step - self._last_step) / (now - self._last_time)
+                tf.summary.scalar("steps_per_second", speed, step=step)
+        self._pending = {}
+        self._last_step, self._last_time = step, now
+
+    def on_train_end(self, logs=None):
+        step = global_step(self.model)
+        if step > self._last_step and self._pending:
+            self._write(step)
+        if self._writer is not None:
+            self._writer.flush()
+
+
+# ----------------------------------------------------------------------------- images
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Image grids of a fixed noise batch, to TensorBoard and / or PNG files.
+
+    The grid is `gan.generate(num_images, seed)` (the EMA generator when EMA is on): the
+    same noise every time, so grids at different steps are comparable. For a conditional
+    GAN each row is one class. Written at step 0, every `every` steps and at the end of
+    training.
+
+    Args:
+        every: write every this many steps.
+        log_dir: None, or where TensorBoard event files go (tag "samples").
+        samples_dir: None, or a folder for `step_<step>.png` and `latest.png`, written
+            atomically.
+        num_images: images in the grid (for a conditional GAN, about that many: whole
+            rows of one class each).
+        seed: the noise seed.
+    """
+
+    def __init__(self, every=500, log_dir=None, samples_dir=None, num_images=64, seed=0):
+        super().__init__()
+        if int(every) <= 0:
+            raise ValueError(f"`every` must be positive. Received: every={every}")
+        if int(num_images) <= 0:
+            raise ValueError(f"`num_images` must be positive. Received: num_images={num_images}")
+        if log_dir is None and samples_dir is None:
+            raise ValueError("SampleGrid needs `log_dir`, `samples_dir` or both. Received neither.")
+        self.every = int(every)
+        self.log_dir = log_dir
+        self.samples_dir = samples_dir
+        self.num_images = int(num_images)
+        self.seed = int(seed)
+        self._writer = None
+        self._last_step = None
+
+    @property
+    def writer(self):
+        self._writer = _writer(self._writer, self.log_dir)
+        return self._writer
+
+    def grid(self):
+        """Returns the current sample grid, uint8 [H, W, C]."""
+        labels, columns = grid_layout(self.num_images, getattr(self.model, "num_classes", None))
+        num = self.num_images if labels is None else len(labels)
+        images = self.model.generate(num_samples=num, seed=self.seed, labels=labels)
+        return image_grid(images, columns=columns)
+
+    def write(self, step):
+        """Writes the grid for `step` (to TensorBoard and / or PNG)."""
+        grid = self.grid()
+        if self.log_dir is not None:
+            with self.writer.as_default():
+                tf.summary.image("samples", grid[np.newaxis], step=step, max_outputs=1)
+            self.writer.flush()
+        if self.samples_dir is not None:
+            write_png(os.path.join(self.samples_dir, f"step_{step:08d}.png"), grid)
+            write_png(os.path.join(self.samples_dir, "latest.png"), grid)
+        self._last_step = step
+
+    def on_train_begin(self, logs=None):
+        self._last_step = step = global_step(self.model)
+        if step == 0:
+            self.write(step)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = global_step(self.model)
+        if _crossed(self._last_step, step, self.every):
+            self.write(step)
+
+    def on_train_end(self, logs=None):
+        step = global_step(self.model)
+        if step != self._last_step:
+            self.write(step)
+        if self._writer is not None:
+            self._writer.flush()
