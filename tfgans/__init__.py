@@ -12,7 +12,8 @@ images = gan.generate(num_samples=64, seed=0)
 
 from tfgans import export, losses, metrics, penalties
 from tfgans.training import GAN, NonFiniteLossError
+from tfgans.estimator import GANEstimator
 
 __version__ = "0.1.0"
 
-__all__ = ["GAN", "NonFiniteLossError", "export", "losses", "metrics", "penalties"]
+__all__ = ["GAN", "GANEstimator", "NonFiniteLossError", "export", "losses", "metrics", "penalties"]

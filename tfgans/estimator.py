@@ -1,0 +1,581 @@
+"""`GANEstimator`: TF-GAN-style train / evaluate / predict / export over one model directory.
+
+A model directory holds:
+
+- `estimator.json`: the settings that define the run (architecture, loss, optimizers,
+  seed, ...). Opening the directory with different settings is an error, not a silent mix.
+- `checkpoints/`: `tf.train.CheckpointManager` checkpoints (the last `keep_checkpoints`),
+  written every `checkpoint_every` steps, at the end of `train` and on Ctrl-C.
+- `logs/train`, `logs/samples`: TensorBoard event files; `samples/`: PNG grids.
+
+Exact resume. A checkpoint holds every weight of the generator, the discriminator and the
+EMA generator, every variable of both optimizers (the step counter among them) and the
+input position (batches consumed). Training noise is a pure function of (seed, step), so
+it needs no saved state. On resume the input is rebuilt and the consumed batches skipped,
+so training N steps, stopping and resuming to 2N gives the weights of 2N steps in one go,
+provided the input is deterministic (`tfgans` pipelines are: seeded shuffles,
+`deterministic=True`).
+"""
+
+import json
+import math
+import os
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgans import callbacks as callbacks_lib
+from tfgans.training import GAN
+
+SETTINGS_FILE = "estimator.json"
+CHECKPOINT_DIR = "checkpoints"
+_FORMAT = 1
+
+
+class RunMismatchError(ValueError):
+    """The model_dir holds a run whose settings differ from the estimator's."""
+
+
+class NoCheckpointError(ValueError):
+    """The model_dir holds no checkpoint (nothing was trained there yet)."""
+
+
+def read_settings(model_dir):
+    """Returns the settings stored in `model_dir/estimator.json`, or None if there are none."""
+    path = os.path.join(model_dir, SETTINGS_FILE)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise RunMismatchError(f"Cannot read {path} ({e}): restore or remove it.") from None
+
+
+def _write_json(path, data):
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".estimator-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _differences(stored, current, prefix=""):
+    """Returns ["key: stored != current", ...] between two JSON-like values."""
+    if isinstance(stored, dict) and isinstance(current, dict):
+        out = []
+        for key in sorted(set(stored) | set(current)):
+            out += _differences(stored.get(key), current.get(key), f"{prefix}{key}.")
+        return out
+    if stored != current:
+        return [f"{prefix.rstrip('.')}: {stored!r} != {current!r}"]
+    return []
+
+
+def _is_mirrored(strategy):
+    return isinstance(
+        strategy, (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
+    )
+
+
+def _is_tpu(strategy):
+    return isinstance(strategy, (tf.distribute.TPUStrategy, tf.distribute.experimental.TPUStrategy))
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+class _DtypePolicy:
+    """Sets the global Keras dtype policy while models and optimizers are built."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        self.previous = keras.config.dtype_policy()
+        if self.name is not None:
+            keras.config.set_dtype_policy(self.name)
+
+    def __exit__(self, *exc):
+        keras.config.set_dtype_policy(self.previous)
+
+
+class GANEstimator:
+    """Trains, evaluates, samples and exports a GAN in one model directory, resumably.
+
+    TF-GAN's `GANEstimator` for Keras 3: builder functions make the networks (inside
+    `strategy.scope()`), a `tfgans.GAN` trains them under `fit`, and everything lives in
+    `model_dir`. Creating an estimator on a directory that holds a run restores its latest
+    checkpoint; `train` continues from it.
+
+    Args:
+        generator_fn: a function with no arguments returning the generator (a Keras
+            model mapping noise [B, latent_dim], or `[noise, labels]` when conditional, to
+            images in [-1, 1]). Called inside `strategy.scope()`. A Keras model class with
+            default arguments works too.
+        discriminator_fn: likewise for the discriminator (images, or `[images, labels]`,
+            to logits [B, 1]; higher means "real").
+        latent_dim: size of the noise vector.
+        loss: a `tfgans.losses.get` name or a `GANLoss`.
+        model_dir: the run directory; None: a new temporary directory.
+        strategy: a `tf.distribute.Strategy`; None: the current (default) one.
+        num_classes: number of classes of a conditional GAN, else None.
+        generator_optimizer_fn, discriminator_optimizer_fn: functions with no arguments
+            returning Keras optimizers (called inside the scope); None: Adam with the
+            learning rates and betas below.
+        generator_lr, discriminator_lr, beta_1, beta_2: the default Adam optimizers'
+            settings (WGAN-GP's by default).
+        gradient_penalty, n_critic, label_smoothing: see `GAN.compile` (None: the loss'
+            defaults).
+        ema_decay: keep an exponential moving average of the generator (e.g. 0.999), used
+            by `predict`, samples and export.
+        seed: the seed all training noise derives from.
+        checkpoint_every: save a checkpoint every this many steps (and at the end).
+        keep_checkpoints: how many checkpoints to keep.
+        sample_every: write a sample grid every this many steps.
+        log_every: write TensorBoard scalars every this many steps.
+        num_sample_images: images in the sample grids.
+        jit_compile: True, False or "auto" (XLA on one device; off under MirroredStrategy,
+            where Keras 3.15 cannot compile the distributed step).
+        steps_per_execution: training steps per `tf.function` call (one device only).
+        mixed_precision: None, "mixed_float16" or "mixed_bfloat16".
+        config: the run's resolved config (text or dict), shown in TensorBoard.
+        compile_kwargs: more `GAN.compile` arguments (penalty_type, weight_clip, ...).
+        verbose: Keras' progress bar setting ("auto", 0, 1, 2).
+
+    Example:
+    ```python
+    est = tfgans.GANEstimator(
+        generator_fn=lambda: MyGenerator(), discriminator_fn=lambda: MyDiscriminator(),
+        latent_dim=64, loss="wasserstein", model_dir="runs/mine", ema_decay=0.999)
+    est.train(lambda: pipelines.data.build_dataset("fashion_mnist", 64), max_steps=2000)
+    images = est.predict(num_samples=16, seed=0)      # [16, 28, 28, 1] in [-1, 1]
+    ```
+
+    Reference: TF-GAN's estimator, https://github.com/tensorflow/gan
+    """
+
+    def __init__(
+        self,
+        generator_fn,
+        discriminator_fn,
+        latent_dim=128,
+        loss="wasserstein",
+        model_dir=None,
+        strategy=None,
+        num_classes=None,
+        *,
+        generator_optimizer_fn=None,
+        discriminator_optimizer_fn=None,
+        generator_lr=1e-4,
+        discriminator_lr=1e-4,
+        beta_1=0.0,
+        beta_2=0.9,
+        gradient_penalty=None,
+        n_critic=None,
+        label_smoothing=0.0,
+        ema_decay=None,
+        seed=0,
+        checkpoint_every=1000,
+        keep_checkpoints=3,
+        sample_every=500,
+        log_every=100,
+        num_sample_images=64,
+        jit_compile="auto",
+        steps_per_execution=1,
+        mixed_precision=None,
+        config=None,
+        compile_kwargs=None,
+        verbose="auto",
+    ):
+        for name, fn in [("generator_fn", generator_fn), ("discriminator_fn", discriminator_fn)]:
+            if not callable(fn):
+                raise ValueError(
+                    f"`{name}` must be a function returning a Keras model. Received: {fn!r}"
+                )
+        self.checkpoint_every = _positive_int("checkpoint_every", checkpoint_every)
+        self.keep_checkpoints = _positive_int("keep_checkpoints", keep_checkpoints)
+        self.sample_every = _positive_int("sample_every", sample_every)
+        self.log_every = _positive_int("log_every", log_every)
+        self.num_sample_images = _positive_int("num_sample_images", num_sample_images)
+        self.steps_per_execution = _positive_int("steps_per_execution", steps_per_execution)
+        if self.checkpoint_every % self.steps_per_execution:
+            raise ValueError(
+                f"`checkpoint_every` ({checkpoint_every}) must be a multiple of "
+                f"`steps_per_execution` ({steps_per_execution})."
+            )
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"`jit_compile` must be True, False or 'auto'. Received: {jit_compile!r}")
+        self.model_dir = model_dir or tempfile.mkdtemp(prefix="tfgans-")
+        self.strategy = strategy or tf.distribute.get_strategy()
+        if _is_mirrored(self.strategy):
+            if jit_compile is True:
+                raise ValueError(
+                    "`jit_compile=True` does not work under MirroredStrategy (Keras 3.15 fails "
+                    "to compile the distributed step): use jit_compile='auto' or False."
+                )
+            if self.steps_per_execution > 1:
+                raise ValueError(
+                    "`steps_per_execution` > 1 does not work under MirroredStrategy (Keras "
+                    f"3.15 fails). Received: steps_per_execution={steps_per_execution}; use 1."
+                )
+        if jit_compile == "auto":
+            jit_compile = self.strategy.num_replicas_in_sync == 1 and not (
+                _is_mirrored(self.strategy) or _is_tpu(self.strategy)
+            )
+        self.jit_compile = bool(jit_compile)
+        self.mixed_precision = mixed_precision
+        self.config = config
+        self.verbose = verbose
+
+        with _DtypePolicy(mixed_precision), self.strategy.scope():
+            generator = generator_fn()
+            discriminator = discriminator_fn()
+            self.gan = GAN(
+                generator, discriminator, latent_dim=latent_dim, num_classes=num_classes,
+                ema_decay=ema_decay, seed=seed,
+            )
+
+            def optimizer(fn, lr):
+                return fn() if fn is not None else keras.optimizers.Adam(
+                    lr, beta_1=beta_1, beta_2=beta_2
+                )
+
+            self.gan.compile(
+                generator_optimizer=optimizer(generator_optimizer_fn, generator_lr),
+                discriminator_optimizer=optimizer(discriminator_optimizer_fn, discriminator_lr),
+                loss=loss,
+                gradient_penalty=gradient_penalty,
+                n_critic=n_critic,
+                label_smoothing=label_smoothing,
+                jit_compile=self.jit_compile,
+                steps_per_execution=self.steps_per_execution,
+                **(compile_kwargs or {}),
+            )
+        self.settings = self._settings()
+        stored = read_settings(self.model_dir)
+        if stored is not None:
+            diffs = _differences(stored, self.settings)
+            if diffs:
+                raise RunMismatchError(
+                    f"model_dir {self.model_dir} holds a run with different settings "
+                    f"({'; '.join(diffs)}): resume it with its settings, or use another model_dir."
+                )
+
+        # The input position lives outside the strategy scope: a plain host variable.
+        with tf.init_scope():
+            self._input_position = tf.Variable(0, dtype=tf.int64, trainable=False)
+        gan = self.gan
+        objects = dict(
+            generator=list(gan.generator.weights),
+            discriminator=list(gan.discriminator.weights),
+            generator_optimizer=list(gan.generator_optimizer.variables),
+            discriminator_optimizer=list(gan.discriminator_optimizer.variables),
+            input_position=self._input_position,
+        )
+        if gan.ema_generator is not None:
+            objects["ema_generator"] = list(gan.ema_generator.weights)
+        # Variables are listed, not the models: tf.train.Checkpoint does not see Keras 3
+        # layers kept in Python lists, so a model object would be saved incompletely.
+        self._checkpoint = tf.train.Checkpoint(**objects)
+        self._manager = tf.train.CheckpointManager(
+            self._checkpoint,
+            os.path.join(self.model_dir, CHECKPOINT_DIR),
+            max_to_keep=self.keep_checkpoints,
+            checkpoint_name="ckpt",
+        )
+        self._restore()
+
+    # ------------------------------------------------------------------------ state
+
+    def _settings(self):
+        """The settings that define the run: what must match to resume it."""
+        gan = self.gan
+
+        def optimizer(opt):
+            config = dict(keras.optimizers.serialize(opt))
+            config["config"] = {k: v for k, v in config["config"].items() if k != "name"}
+            return config
+
+        def network(model):
+            return {
+                "class": type(model).__name__,
+                "weights": [list(map(int, v.shape)) for v in model.weights],
+            }
+
+        noise = tf.zeros([1, gan.latent_dim])
+        inputs = [noise, tf.zeros([1], tf.int32)] if gan.num_classes is not None else noise
+        image_shape = gan.generator(inputs, training=False).shape[1:]
+        settings = {
+            "format": _FORMAT,
+            "latent_dim": gan.latent_dim,
+            "num_classes": gan.num_classes,
+            "image_shape": [int(s) for s in image_shape],
+            "loss": gan.gan_loss.name,
+            "penalty": {
+                "type": gan.penalty.type,
+                "weight": gan.penalty.weight,
+                "target": gan.penalty.target,
+                "one_sided": gan.penalty.one_sided,
+                "weight_clip": gan.penalty.weight_clip,
+            },
+            "n_critic": gan.n_critic,
+            "label_smoothing": gan.label_smoothing,
+            "ema_decay": gan.ema_decay,
+            "seed": gan.seed,
+            "mixed_precision": self.mixed_precision,
+            "generator": network(gan.generator),
+            "discriminator": network(gan.discriminator),
+            "generator_optimizer": optimizer(gan.generator_optimizer),
+            "discriminator_optimizer": optimizer(gan.discriminator_optimizer),
+        }
+        return json.loads(json.dumps(settings, default=str))
+
+    def _restore(self):
+        path = self._manager.latest_checkpoint
+        if path is None:
+            return
+        try:
+            self._checkpoint.restore(path).assert_consumed()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            message = " ".join(str(e).split())[:300]
+            raise RunMismatchError(
+                f"Checkpoint {path} does not match this estimator's models ({message}): "
+                "use the settings it was trained with, or another model_dir."
+            ) from None
+
+    @property
+    def step(self):
+        """The training step reached (generator updates)."""
+        return int(self.gan.step.numpy())
+
+    @property
+    def input_position(self):
+        """Batches of the training input consumed so far."""
+        return int(self._input_position.numpy())
+
+    def latest_checkpoint(self):
+        """The path of the latest checkpoint in model_dir, or None."""
+        return self._manager.latest_checkpoint
+
+    def save_checkpoint(self):
+        """Saves a checkpoint at the current step (unless one exists) and returns its path."""
+        step = self.step
+        latest = self._manager.latest_checkpoint
+        if latest is not None and latest.endswith(f"ckpt-{step}"):
+            return latest
+        return self._manager.save(checkpoint_number=step)
+
+    def _require_checkpoint(self, what):
+        if self._manager.latest_checkpoint is None and self.step == 0:
+            raise NoCheckpointError(
+                f"Cannot {what}: model_dir {self.model_dir} holds no checkpoint. Train first "
+                "(estimator.train), or point model_dir at a trained run."
+            )
+
+    # ------------------------------------------------------------------------ input
+
+    def _dataset(self, input_fn_or_dataset):
+        source = input_fn_or_dataset
+        dataset = source() if callable(source) and not isinstance(source, tf.data.Dataset) else source
+        if not isinstance(dataset, tf.data.Dataset):
+            raise ValueError(
+                "The input must be a tf.data.Dataset of batches, or a function returning one. "
+                f"Received: {type(dataset).__name__}"
+            )
+        spec = dataset.element_spec
+        if isinstance(spec, dict):
+            images, labels = spec.get("images"), spec.get("labels")
+        elif isinstance(spec, (tuple, list)):
+            images, labels = spec[0], (spec[1] if len(spec) > 1 else None)
+        else:
+            images, labels = spec, None
+        if not isinstance(images, tf.TensorSpec) or images.shape.rank != 4:
+            raise ValueError(
+                "The input must yield image batches [batch, height, width, channels] (or "
+                f"(images, labels)). Received element_spec: {spec}"
+            )
+        if self.gan.num_classes is not None and labels is None:
+            raise ValueError(
+                f"This GAN is conditional (num_classes={self.gan.num_classes}), but the input "
+                "yields images without labels: yield (images, labels) batches."
+            )
+        batch = images.shape[0]
+        replicas = self.strategy.num_replicas_in_sync
+        if batch is not None and batch % replicas:
+            raise ValueError(
+                f"The global batch size {batch} is not divisible by the {replicas} replicas "
+                f"of the strategy: use a multiple of {replicas}."
+            )
+        return dataset
+
+    def _train_dataset(self, input_fn_or_dataset):
+        dataset = self._dataset(input_fn_or_dataset)
+        cardinality = int(dataset.cardinality())
+        if cardinality == 0:
+            raise ValueError("The training input yields no batches.")
+        if cardinality != tf.data.INFINITE_CARDINALITY:
+            dataset = dataset.repeat()
+        position = self.input_position
+        if position:
+            dataset = dataset.skip(position)
+        return dataset
+
+    # ------------------------------------------------------------------------ train
+
+    def _log(self, message):
+        if self.verbose != 0:
+            print(message, flush=True)
+
+    def train(self, input_fn_or_dataset, max_steps=None, *, steps=None, callbacks=None):
+        """Trains until step `max_steps` (or for `steps` more), resuming from model_dir.
+
+        Args:
+            input_fn_or_dataset: a `tf.data.Dataset` of batches (`images` or
+                `(images, labels)`, the global batch size, `drop_remainder=True`), or a
+                function with no arguments returning one. A finite dataset is repeated.
+                On resume it is rebuilt and the batches already consumed are skipped, so it
+                must give the same batches every time (seeded shuffles).
+            max_steps: the step to train to; nothing happens if the run is already there.
+            steps: train this many more steps instead.
+            callbacks: more Keras callbacks.
+
+        Returns:
+            self.
+        """
+        if (max_steps is None) == (steps is None):
+            raise ValueError(
+                f"Pass exactly one of `max_steps` and `steps`. Received: max_steps={max_steps}, "
+                f"steps={steps}"
+            )
+        start = self.step
+        if steps is not None:
+            max_steps = start + _positive_int("steps", steps)
+        max_steps = _positive_int("max_steps", max_steps)
+        if max_steps % self.steps_per_execution:
+            raise ValueError(
+                f"`max_steps` ({max_steps}) must be a multiple of `steps_per_execution` "
+                f"({self.steps_per_execution})."
+            )
+        if start >= max_steps:
+            self._log(f"{self.model_dir}: already at step {start} (max_steps={max_steps}).")
+            return self
+        dataset = self._train_dataset(input_fn_or_dataset)
+        self._write_settings()
+        if start:
+            self._log(
+                f"Resuming {self.model_dir} at step {start}: skipping the "
+                f"{self.input_position} input batches already consumed."
+            )
+        chunk = min(self.checkpoint_every, max_steps)
+        position0 = self.input_position
+        logs_dir = os.path.join(self.model_dir, "logs")
+        run_callbacks = [
+            _StopAtStep(max_steps),
+            _Checkpointer(self, start, position0),
+            callbacks_lib.GANTensorBoard(
+                os.path.join(logs_dir, "train"), update_freq=self.log_every,
+                config=self.config if self.config is not None else self.settings,
+            ),
+            callbacks_lib.SampleGrid(
+                every=self.sample_every,
+                log_dir=os.path.join(logs_dir, "samples"),
+                samples_dir=os.path.join(self.model_dir, "samples"),
+                num_images=self.num_sample_images,
+            ),
+        ] + list(callbacks or [])
+        try:
+            self.gan.fit(
+                dataset,
+                epochs=math.ceil(max_steps / chunk),
+                initial_epoch=start // chunk,
+                steps_per_epoch=chunk,
+                callbacks=run_callbacks,
+                verbose=self.verbose,
+                shuffle=False,
+            )
+        except KeyboardInterrupt:
+            self._input_position.assign(position0 + self.step - start)
+            path = self.save_checkpoint()
+            self._log(f"\nInterrupted at step {self.step}; saved {path}.")
+            raise
+        self._input_position.assign(position0 + self.step - start)
+        self.save_checkpoint()
+        return self
+
+    def _write_settings(self):
+        if read_settings(self.model_dir) is None:
+            _write_json(os.path.join(self.model_dir, SETTINGS_FILE), self.settings)
+
+    # ------------------------------------------------------------------ use the model
+
+    def evaluate(self, input_fn_or_dataset, steps=None):
+        """Evaluates the losses and D(real) / D(fake) on the input (no update).
+
+        Args:
+            input_fn_or_dataset: as in `train` (not repeated: a finite dataset is read once).
+            steps: at most this many batches; None: the whole (finite) input.
+
+        Returns:
+            {"d_loss", "g_loss", "d_real", "d_fake": float, "step": int}. (FID / KID are
+            added by the evaluation issue.)
+        """
+        self._require_checkpoint("evaluate")
+        dataset = self._dataset(input_fn_or_dataset)
+        results = self.gan.evaluate(dataset, steps=steps, return_dict=True, verbose=0)
+        return {**{k: float(v) for k, v in results.items()}, "step": self.step}
+
+    def predict(self, num_samples=64, seed=0, labels=None):
+        """Generates images in [-1, 1] (float32 NumPy [N, H, W, C]) with the EMA generator
+        when EMA is on. The same seed gives the same images (see `GAN.generate`)."""
+        self._require_checkpoint("predict")
+        return self.gan.generate(num_samples=num_samples, seed=seed, labels=labels)
+
+    def export_saved_model(self, export_dir, version=None, overwrite=False):
+        """Exports the (EMA) generator for TF Serving as `export_dir/<version>/` and returns
+        that directory (see `tfgans.export.export_generator`)."""
+        self._require_checkpoint("export")
+        from tfgans import export
+
+        return export.export_generator(self.gan, export_dir, version=version, overwrite=overwrite)
+
+
+class _StopAtStep(keras.callbacks.Callback):
+    """Stops `fit` exactly at a global step (epochs are only progress-bar chunks)."""
+
+    def __init__(self, max_steps):
+        super().__init__()
+        self.max_steps = max_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if callbacks_lib.global_step(self.model) >= self.max_steps:
+            self.model.stop_training = True
+
+
+class _Checkpointer(keras.callbacks.Callback):
+    """Saves a checkpoint (with the input position) every `checkpoint_every` steps."""
+
+    def __init__(self, estimator, start_step, start_position):
+        super().__init__()
+        self.estimator = estimator
+        self.start_step = start_step
+        self.start_position = start_position
+        self._last = start_step
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = callbacks_lib.global_step(self.model)
+        if step // self.estimator.checkpoint_every > self._last // self.estimator.checkpoint_every:
+            self.estimator._input_position.assign(self.start_position + step - self.start_step)
+            self.estimator.save_checkpoint()
+        self._last = step
