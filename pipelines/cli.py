@@ -1,0 +1,186 @@
+"""The `tfgans` command line: train a config, generate from a run.
+
+    tfgans train CONFIG [--set key=value ...] [--model-dir DIR]
+    tfgans generate MODEL_DIR --num N --out FILE.png [--seed S] [--labels ID ...]
+    python -m pipelines.cli ...        (the same, without the console script)
+
+Bad input (config, data, arguments, paths) prints one line on stderr and exits with a
+non-zero status; nothing already written is lost (files are written to a temporary name,
+then renamed). Set TFGANS_DEBUG=1 to get the traceback instead.
+
+Adding a subcommand (evaluate, export): write `_add_<name>(subparsers)` that adds its
+parser and sets `func` to a function `(args) -> exit status`, and list it in `COMMANDS`.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (plus the exit status 2)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _import_tensorflow_quietly():
+    """Imports TensorFlow with its C++ start-up lines (CUDA probing, absl's notice) kept
+    off stderr, so that an error stays the only line there. TF_CPP_MIN_LOG_LEVEL=0, 1 or 2
+    keeps them."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules or os.environ["TF_CPP_MIN_LOG_LEVEL"] in ("0", "1", "2"):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as buffer:
+        os.dup2(buffer.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            buffer.seek(0)
+            sys.stderr.write(buffer.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+# ------------------------------------------------------------------------------ train
+
+
+def _config_keys_help():
+    from pipelines.config import schema
+
+    lines = ["config keys (section.key: default):"]
+    for key, (default, _, doc) in schema().items():
+        lines.append(f"  {key}: {default!r}" + (f"  ({doc})" if doc else ""))
+    return "\n".join(lines)
+
+
+def _add_train(subparsers):
+    parser = subparsers.add_parser(
+        "train",
+        help="train (or resume) a GAN from a YAML config",
+        description="Trains the experiment of CONFIG in a run directory, resuming it when "
+        "the directory already holds that run. Writes config.yaml, checkpoints/, logs/ "
+        "(TensorBoard) and samples/ there.",
+        epilog=_config_keys_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("config", metavar="CONFIG", help="YAML config file (see configs/)")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a config key, e.g. --set train.steps=500 (repeatable)",
+    )
+    parser.add_argument(
+        "--model-dir", metavar="DIR",
+        help="run directory (default: runs/<config name>); resumes if it holds the run",
+    )
+    parser.set_defaults(func=_train)
+
+
+def _train(args):
+    from pipelines import config as config_lib
+    from pipelines import run
+
+    config = config_lib.load_config(args.config, args.overrides)
+    model_dir = args.model_dir or run.default_model_dir(args.config)
+    estimator = run.train(config, model_dir)
+    print(run.summary(config, model_dir, estimator))
+    return 0
+
+
+# --------------------------------------------------------------------------- generate
+
+
+def _add_generate(subparsers):
+    parser = subparsers.add_parser(
+        "generate",
+        help="write a PNG grid of samples from a trained run",
+        description="Generates images with the (EMA) generator of the latest checkpoint in "
+        "MODEL_DIR and writes them as one PNG grid.",
+    )
+    parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")
+    parser.add_argument("--num", type=int, required=True, metavar="N", help="number of images")
+    parser.add_argument("--out", required=True, metavar="FILE.png", help="output PNG file")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    parser.add_argument(
+        "--labels", type=int, nargs="+", metavar="ID",
+        help="class ids for a conditional run: one for all images, or one per image "
+        "(default: the classes in turn, one per column)",
+    )
+    parser.set_defaults(func=_generate)
+
+
+def _generate(args):
+    from pipelines import run
+
+    if args.num <= 0:
+        raise run.RunError(f"--num must be positive. Received: --num {args.num}")
+    path = run.generate(args.model_dir, args.num, args.out, seed=args.seed, labels=args.labels)
+    print(f"Wrote {args.num} samples to {path}")
+    return 0
+
+
+#: The subcommands, in --help order. (evaluate and export arrive with their issues.)
+COMMANDS = [_add_train, _add_generate]
+
+
+def build_parser():
+    parser = _Parser(
+        prog="tfgans",
+        description="Train GANs from YAML configs and sample from the runs.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    for add in COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def _user_errors():
+    """Exception types that mean bad input: reported in one line, without traceback."""
+    import tensorflow as tf
+
+    import tfgans
+
+    return (ValueError, OSError, tfgans.NonFiniteLossError, tf.errors.OpError)
+
+
+def _one_line(error):
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 1000 else text[:997] + "..."
+
+
+def main(argv=None):
+    """Runs the `tfgans` command line and returns its exit status."""
+    args = build_parser().parse_args(argv)
+    prog = f"tfgans {args.command}"
+    if os.environ.get("TFGANS_DEBUG"):
+        return args.func(args)
+    try:
+        _import_tensorflow_quietly()
+        user_errors = _user_errors()
+    except ImportError as e:
+        print(f"{prog}: error: cannot import TensorFlow ({e}): run `make install`.", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted; run the same command to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except user_errors as e:
+        sys.stdout.flush()
+        print(f"{prog}: error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,378 @@
+"""End-to-end runs: config -> strategy -> input pipeline -> `GANEstimator` -> train / generate.
+
+A run directory (`model_dir`) holds `config.yaml` (the resolved config), `estimator.json`,
+`checkpoints/`, `logs/` (TensorBoard) and `samples/` (PNG grids). Training again with the
+same model_dir resumes; a config that differs in anything but the keys of
+`RESUMABLE_KEYS` (how long and on what it runs) is an error, not a silent mix.
+
+Example:
+```python
+from pipelines import config as config_lib, run
+config = config_lib.load_config("configs/dcgan_fashion_mnist.yaml", ["train.steps=200"])
+estimator = run.train(config, "runs/dcgan")
+run.generate("runs/dcgan", num_samples=64, out="samples.png")
+```
+"""
+
+import inspect
+import math
+import os
+
+from pipelines import data as data_lib
+from pipelines.config import ConfigError, config_diff, load_config, save_config
+
+CONFIG_FILE = "config.yaml"
+
+#: Keys that may differ when a run resumes: they change how long and where it runs, not
+#: what it learns.
+RESUMABLE_KEYS = frozenset(
+    {
+        "train.steps",
+        "train.checkpoint_every",
+        "train.keep_checkpoints",
+        "train.sample_every",
+        "train.log_every",
+        "train.steps_per_execution",
+        "train.jit_compile",
+        "distribute.strategy",
+        "distribute.devices",
+        "data.data_dir",
+    }
+)
+
+_MIRRORED = ("mirrored", "multi_worker")
+
+
+class RunError(ValueError):
+    """A bad run directory or request: the message is one line saying how to fix it."""
+
+
+def default_model_dir(config_path):
+    """runs/<config file name without extension>."""
+    return os.path.join("runs", os.path.splitext(os.path.basename(config_path))[0])
+
+
+# ---------------------------------------------------------------------------- strategy
+
+
+def check_distribute(config):
+    """Rejects settings Keras 3.15 cannot run under MirroredStrategy, before any setup."""
+    dist, train = config.distribute, config.train
+    if dist.strategy in _MIRRORED:
+        if train.jit_compile is True:
+            raise ConfigError(
+                f"Config key 'train.jit_compile' is true, which does not work with "
+                f"distribute.strategy={dist.strategy} (Keras 3.15 fails to compile the "
+                "distributed step): set it to auto or false."
+            )
+        if train.steps_per_execution > 1:
+            raise ConfigError(
+                f"Config key 'train.steps_per_execution' is {train.steps_per_execution}, which "
+                f"does not work with distribute.strategy={dist.strategy} (Keras 3.15 fails): "
+                "set it to 1."
+            )
+    for key in ("checkpoint_every", "steps"):
+        value = getattr(train, key)
+        if value % train.steps_per_execution:
+            raise ConfigError(
+                f"Config key 'train.{key}' ({value}) must be a multiple of "
+                f"train.steps_per_execution ({train.steps_per_execution})."
+            )
+
+
+def make_strategy(distribute_config):
+    """Builds the `tf.distribute` strategy named by `distribute.strategy`.
+
+    default: the default (one-device) strategy; mirrored: `MirroredStrategy` over
+    `distribute.devices` (None: all GPUs, or the CPU); multi_worker:
+    `MultiWorkerMirroredStrategy()` (cluster from TF_CONFIG); tpu:
+    `TPUStrategy(TPUClusterResolver())`.
+    """
+    import tensorflow as tf
+
+    name = distribute_config.strategy
+    try:
+        if name == "default":
+            return tf.distribute.get_strategy()
+        if name == "mirrored":
+            devices = list(distribute_config.devices) if distribute_config.devices else None
+            return tf.distribute.MirroredStrategy(devices=devices)
+        if name == "multi_worker":
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        if name == "tpu":
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+            return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as e:
+        message = " ".join(str(e).split())[:300]
+        raise RunError(
+            f"Cannot create the {name!r} strategy (distribute.strategy): {message}"
+        ) from None
+    raise ConfigError(f"Unknown distribute.strategy {name!r}.")
+
+
+def check_batch_size(config, strategy):
+    replicas = strategy.num_replicas_in_sync
+    if config.data.batch_size % replicas:
+        raise ConfigError(
+            f"Config key 'data.batch_size' ({config.data.batch_size}) must be divisible by the "
+            f"{replicas} replicas of distribute.strategy={config.distribute.strategy}: use a "
+            f"multiple of {replicas}."
+        )
+
+
+# -------------------------------------------------------------------------- input, models
+
+
+def input_fn(config):
+    """Returns a function building the training pipeline of `config` (repeated, seeded
+    with train.seed, the GLOBAL batch size)."""
+    d = config.data
+
+    def fn():
+        return data_lib.build_dataset(
+            d.name, d.batch_size, labels=d.labels, seed=config.train.seed, data_dir=d.data_dir,
+            path=d.path, image_size=d.image_size, shuffle_buffer=d.shuffle_buffer, repeat=True,
+        )
+
+    return fn
+
+
+def num_classes(config):
+    """Number of classes of the dataset when data.labels is true, else None."""
+    d = config.data
+    if not d.labels:
+        return None
+    if d.name == "image_folder":
+        return len(data_lib.list_image_folder(d.path, labels=True)[2])
+    import tensorflow_datasets as tfds
+
+    if d.name == "fashion_mnist":
+        builder = data_lib.prepare_fashion_mnist(d.data_dir)
+    else:
+        builder = tfds.builder(d.name[len("tfds/") :], data_dir=d.data_dir)
+    for feature in builder.info.features.values():
+        if isinstance(feature, tfds.features.ClassLabel):
+            return feature.num_classes
+    raise data_lib.DataError(
+        f"data.labels is true, but dataset {d.name!r} has no class labels: set data.labels: false."
+    )
+
+
+def model_kwargs(model_config, build):
+    """The builder's keyword arguments from the model section (only those it accepts).
+
+    `model.width` is DCGAN's base filters, and an MLP's hidden units (two layers of
+    2 * width). A key set away from its default that the builder does not use is an error.
+    """
+    import dataclasses
+
+    params = inspect.signature(build).parameters
+    defaults = {f.name: f.default for f in dataclasses.fields(model_config)}
+    wanted = {k: getattr(model_config, k) for k in defaults if k not in ("name", "latent_dim")}
+    kwargs = {}
+    if "width" not in params and "hidden_units" in params:
+        kwargs["hidden_units"] = (2 * wanted.pop("width"),) * 2
+    for key, value in wanted.items():
+        if key in params:
+            kwargs[key] = value
+        elif value != defaults[key]:
+            raise ConfigError(
+                f"Config key 'model.{key}' is not used by model {model_config.name!r}: remove it."
+            )
+    return kwargs
+
+
+def model_fns(config, image_shape, classes):
+    """Returns (generator_fn, discriminator_fn) for the estimator: one call of the model
+    builder, made by whichever function runs first (inside the strategy scope)."""
+    import tfgans.models
+
+    build = tfgans.models.get(config.model.name)
+    kwargs = model_kwargs(config.model, build)
+    pair = []
+
+    def built():
+        if not pair:
+            pair.extend(build(tuple(image_shape), config.model.latent_dim, classes, **kwargs))
+        return pair
+
+    return (lambda: built()[0]), (lambda: built()[1])
+
+
+def make_estimator(config, model_dir, strategy, image_shape, classes, verbose="auto"):
+    """The `GANEstimator` for `config` (weights initialised from train.seed)."""
+    import keras
+
+    import tfgans
+
+    keras.utils.set_random_seed(config.train.seed)
+    generator_fn, discriminator_fn = model_fns(config, image_shape, classes)
+    opt, train = config.optimizer, config.train
+    return tfgans.GANEstimator(
+        generator_fn,
+        discriminator_fn,
+        latent_dim=config.model.latent_dim,
+        loss=config.loss.name,
+        model_dir=model_dir,
+        strategy=strategy,
+        num_classes=classes,
+        generator_lr=opt.generator_lr,
+        discriminator_lr=opt.discriminator_lr,
+        beta_1=opt.beta_1,
+        beta_2=opt.beta_2,
+        gradient_penalty=config.loss.gradient_penalty,
+        n_critic=config.loss.n_critic,
+        label_smoothing=config.loss.label_smoothing,
+        ema_decay=train.ema,
+        seed=train.seed,
+        checkpoint_every=train.checkpoint_every,
+        keep_checkpoints=train.keep_checkpoints,
+        sample_every=train.sample_every,
+        log_every=train.log_every,
+        jit_compile=train.jit_compile,
+        steps_per_execution=train.steps_per_execution,
+        mixed_precision=train.mixed_precision,
+        config=config.to_yaml(),
+        verbose=verbose,
+    )
+
+
+# ------------------------------------------------------------------------------ runs
+
+
+def check_run_dir(config, model_dir):
+    """Returns the config stored in `model_dir` (None for a new run).
+
+    Raises:
+        RunError: model_dir holds a run whose config differs outside `RESUMABLE_KEYS`, or
+            checkpoints without a config.yaml.
+    """
+    path = os.path.join(model_dir, CONFIG_FILE)
+    if os.path.exists(model_dir) and not os.path.isdir(model_dir):
+        raise RunError(f"model_dir {model_dir} is a file, not a folder: pick another --model-dir.")
+    if not os.path.exists(path):
+        if os.path.isdir(os.path.join(model_dir, "checkpoints")):
+            raise RunError(
+                f"model_dir {model_dir} holds checkpoints but no {CONFIG_FILE}: pick another "
+                "--model-dir."
+            )
+        return None
+    try:
+        stored = load_config(path, check_names=False)
+    except ConfigError as e:
+        raise RunError(f"model_dir {model_dir} holds a {CONFIG_FILE} that cannot be used: {e}") from None
+    diffs = [d for d in config_diff(stored, config) if d.split(":")[0] not in RESUMABLE_KEYS]
+    if diffs:
+        raise RunError(
+            f"model_dir {model_dir} holds a run with a different config ({'; '.join(diffs)}): "
+            "resume it with the same config (only train.steps, the checkpoint / sample / log "
+            "intervals, jit and the strategy may change) or pass another --model-dir."
+        )
+    return stored
+
+
+def train(config, model_dir, verbose="auto"):
+    """Trains (or resumes) the run of `config` in `model_dir` up to train.steps.
+
+    Everything is checked (config, run directory, strategy, data, models) before the
+    resolved config is written to `model_dir/config.yaml`.
+
+    Returns:
+        The `GANEstimator`.
+    """
+    check_distribute(config)
+    check_run_dir(config, model_dir)
+    strategy = make_strategy(config.distribute)
+    check_batch_size(config, strategy)
+    fn = input_fn(config)
+    spec = fn().element_spec
+    images = spec[0] if isinstance(spec, tuple) else spec
+    estimator = make_estimator(
+        config, model_dir, strategy, images.shape[1:], num_classes(config), verbose=verbose
+    )
+    save_config(config, os.path.join(model_dir, CONFIG_FILE))
+    estimator.train(fn, max_steps=config.train.steps)
+    return estimator
+
+
+def load_run(model_dir, verbose=0):
+    """Returns (config, estimator) of the trained run in `model_dir`, on the default strategy.
+
+    Raises:
+        RunError: model_dir holds no run, or no checkpoint.
+    """
+    from tfgans.estimator import read_settings
+
+    hint = f"train one with `tfgans train CONFIG --model-dir {model_dir}`"
+    if not os.path.isdir(model_dir):
+        raise RunError(f"model_dir {model_dir} does not exist: {hint}.")
+    settings = read_settings(model_dir)
+    if not os.path.exists(os.path.join(model_dir, CONFIG_FILE)) or settings is None:
+        raise RunError(f"model_dir {model_dir} holds no run (no {CONFIG_FILE}): {hint}.")
+    config = load_config(os.path.join(model_dir, CONFIG_FILE))
+    import tensorflow as tf
+
+    estimator = make_estimator(
+        config, model_dir, tf.distribute.get_strategy(), settings["image_shape"],
+        settings["num_classes"], verbose=verbose,
+    )
+    if estimator.latest_checkpoint() is None:
+        raise RunError(f"model_dir {model_dir} holds no checkpoint yet: {hint}.")
+    return config, estimator
+
+
+def generate(model_dir, num_samples, out, seed=0, labels=None):
+    """Writes a PNG grid of `num_samples` images of the run in `model_dir` to `out`.
+
+    Args:
+        labels: None (conditional runs cycle through the classes, one class per column),
+            one class id for every sample, or one id per sample.
+
+    Returns:
+        `out`.
+    """
+    from tfgans.callbacks import image_grid, write_png
+
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+        raise RunError(f"The number of samples must be positive. Received: {num_samples!r}")
+    if not str(out).lower().endswith(".png"):
+        raise RunError(f"The output must be a .png file. Received: {out}")
+    if os.path.isdir(out):
+        raise RunError(f"The output {out} is a folder: name a .png file.")
+    _, estimator = load_run(model_dir)
+    classes = estimator.gan.num_classes
+    if labels is not None:
+        labels = [int(x) for x in labels]
+        if classes is None:
+            raise RunError(f"--labels given, but the run in {model_dir} is not conditional.")
+        if len(labels) == 1:
+            labels = labels * num_samples
+        if len(labels) != num_samples:
+            raise RunError(
+                f"Give one label, or one per sample ({num_samples}). Received {len(labels)} labels."
+            )
+        bad = [x for x in labels if not 0 <= x < classes]
+        if bad:
+            raise RunError(f"Labels must be class ids in [0, {classes - 1}]. Received: {bad[0]}")
+    images = estimator.predict(num_samples=num_samples, seed=seed, labels=labels)
+    columns = math.ceil(math.sqrt(num_samples))
+    if classes is not None and labels is None and num_samples >= classes:
+        columns = classes  # labels cycle 0..C-1: one class per column
+    return write_png(out, image_grid(images, columns=columns))
+
+
+def summary(config, model_dir, estimator):
+    """The closing note of a training run: where its outputs are."""
+    return "\n".join(
+        [
+            f"Run {model_dir} is at step {estimator.step} of {config.train.steps}.",
+            f"  samples:     {os.path.join(model_dir, 'samples', 'latest.png')} "
+            f"(a grid every {config.train.sample_every} steps)",
+            f"  logs:        tensorboard --logdir {os.path.join(model_dir, 'logs')}",
+            f"  checkpoints: {os.path.join(model_dir, 'checkpoints')}",
+            f"  config:      {os.path.join(model_dir, CONFIG_FILE)}",
+            f"  generate:    tfgans generate {model_dir} --num 64 --out samples.png",
+        ]
+    )
