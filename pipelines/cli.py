@@ -2,6 +2,7 @@
 
     tfgans train CONFIG [--set key=value ...] [--model-dir DIR]
     tfgans generate MODEL_DIR --num N --out FILE.png [--seed S] [--labels ID ...]
+    tfgans export MODEL_DIR --export-dir DIR [--version N] [--overwrite]
     python -m pipelines.cli ...        (the same, without the console script)
 
 Bad input (config, data, arguments, paths) prints one line on stderr and exits with a
@@ -129,14 +130,54 @@ def _generate(args):
     return 0
 
 
-#: The subcommands, in --help order. (evaluate and export arrive with their issues.)
-COMMANDS = [_add_train, _add_generate]
+# ----------------------------------------------------------------------------- export
+
+
+def _add_export(subparsers):
+    parser = subparsers.add_parser(
+        "export",
+        help="export the generator of a run as a SavedModel for TF Serving",
+        description="Exports the (EMA) generator of the latest checkpoint in MODEL_DIR as "
+        "EXPORT_DIR/<version>/ (TF Serving's layout) with the signatures serving_default "
+        "(noise [+ labels] -> images in [0, 1]) and generate (num_samples or labels, seed -> "
+        "images, png_bytes), plus warm-up requests. The write is atomic: an interrupted "
+        "export leaves nothing behind.",
+    )
+    parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")
+    parser.add_argument(
+        "--export-dir", required=True, metavar="DIR",
+        help="the model's base directory (TF Serving's --model_base_path)",
+    )
+    parser.add_argument(
+        "--version", type=int, metavar="N",
+        help="version directory name, an integer >= 0 (default: the next free one)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing version directory"
+    )
+    parser.set_defaults(func=_export)
+
+
+def _export(args):
+    from pipelines import run
+
+    path = run.export(args.model_dir, args.export_dir, version=args.version,
+                      overwrite=args.overwrite)
+    base = os.path.abspath(args.export_dir)
+    print(f"Exported {args.model_dir} to {path}")
+    print(f"  serve: tensorflow_model_server --rest_api_port=8501 "
+          f"--model_name={os.path.basename(base)} --model_base_path={base}")
+    return 0
+
+
+#: The subcommands, in --help order.
+COMMANDS = [_add_train, _add_generate, _add_export]
 
 
 def build_parser():
     parser = _Parser(
         prog="tfgans",
-        description="Train GANs from YAML configs and sample from the runs.",
+        description="Train GANs from YAML configs, sample from the runs and export them.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True

@@ -363,6 +363,26 @@ def generate(model_dir, num_samples, out, seed=0, labels=None):
     return write_png(out, image_grid(images, columns=columns))
 
 
+def export(model_dir, export_dir, version=None, overwrite=False):
+    """Exports the (EMA) generator of the run in `model_dir` for TF Serving.
+
+    Writes `export_dir/<version>/` (None: the next free version) atomically; an existing
+    version is an error unless `overwrite`. Returns the version directory.
+    """
+    if version is not None and version < 0:
+        raise RunError(f"--version must be an integer >= 0. Received: --version {version}")
+    if os.path.isfile(export_dir):
+        raise RunError(f"The export dir {export_dir} is a file: name a directory.")
+    _, estimator = load_run(model_dir)
+    try:
+        return estimator.export_saved_model(export_dir, version=version, overwrite=overwrite)
+    except FileExistsError as e:  # tfgans.export.ExportExistsError
+        raise RunError(
+            f"Version {version} already exists in {export_dir}: pass --overwrite to replace "
+            "it, or leave out --version for the next free one."
+        ) from e
+
+
 def summary(config, model_dir, estimator):
     """The closing note of a training run: where its outputs are."""
     return "\n".join(
