@@ -344,7 +344,7 @@ def serve_request(loaded, request):
 
 
 def grpc_request(signature, **inputs):
-    """A client's PredictRequest, as in docs/SERVING.md."""
+    """A client's PredictRequest, as in README.md ("Serving with TF Serving")."""
     request = predict_pb2.PredictRequest()
     request.model_spec.name = "generator"
     request.model_spec.signature_name = signature
@@ -573,7 +573,7 @@ def free_port():
 @pytest.mark.skipif(
     shutil.which("tensorflow_model_server") is None,
     reason="tensorflow_model_server is not on PATH (TF Serving's binary cannot be installed "
-    "on these machines; see docs/SERVING.md to run it)",
+    "on these machines; see README.md, Serving with TF Serving, to run it)",
 )
 @needs_serving_api
 def test_real_tensorflow_model_server(uncond, tmp_path):
