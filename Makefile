@@ -34,7 +34,7 @@ test: install data
 # It ends by exporting the generator for TF Serving as DEMO_EXPORT/<steps>/ (replaced on
 # re-runs, so the command stays idempotent).
 DEMO_DIR ?= runs/demo
-DEMO_EXPORT ?= saved_models/fashion_mnist_dcgan
+DEMO_EXPORT ?= saved_models/dcgan_fashion_mnist
 DEMO_STEPS ?= 4000
 DEMO_WIDTH ?= 16
 
