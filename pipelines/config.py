@@ -23,7 +23,6 @@ import dataclasses
 import difflib
 import math
 import os
-import tempfile
 
 import yaml
 
@@ -123,6 +122,9 @@ class DistributeConfig:
     strategy: str = _spec("default", "str", choices=("default", "mirrored", "multi_worker", "tpu"))
     devices: tuple = _spec(None, "str_list", nullable=True,
                            doc="mirrored only: device names; null: all GPUs (or the CPU)")
+    peer_timeout: float = _spec(60.0, "float", low=0.0, low_open=True,
+                                doc="multi_worker: seconds a step may take before a worker "
+                                "decides a peer died and exits (status 75)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -491,16 +493,9 @@ def apply_overrides(config, overrides, *, check_names=True):
 
 def save_config(config, path):
     """Writes `config` as YAML to `path` atomically (a temporary file, then a rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".yaml", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(config.to_yaml())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    from tfgans.files import atomic_write
+
+    atomic_write(path, config.to_yaml())
 
 
 def config_diff(a, b):

@@ -17,12 +17,13 @@ gan.fit(dataset, epochs=10, callbacks=[
 
 import math
 import os
-import tempfile
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+from tfgans.files import atomic_write
 
 
 def global_step(model):
@@ -82,18 +83,7 @@ def image_grid(images, columns=None, padding=2, pad_value=255):
 def write_png(path, grid):
     """Writes a uint8 image [H, W, C] to `path` as PNG, atomically (a temporary file in the
     same folder, then a rename): a reader never sees a half-written file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    data = tf.io.encode_png(tf.convert_to_tensor(grid, tf.uint8)).numpy()
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, tf.io.encode_png(tf.convert_to_tensor(grid, tf.uint8)).numpy())
 
 
 def grid_layout(num_images, num_classes=None):

@@ -27,7 +27,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfgans import callbacks as callbacks_lib
+from tfgans import multi_worker
+from tfgans.files import atomic_write
 from tfgans.training import GAN
+from tfgans.training.gan import _StopOnNonFinite
 
 SETTINGS_FILE = "estimator.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -55,17 +58,7 @@ def read_settings(model_dir):
 
 
 def _write_json(path, data):
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".estimator-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _differences(stored, current, prefix=""):
@@ -153,6 +146,11 @@ class GANEstimator:
         config: the run's resolved config (text or dict), shown in TensorBoard.
         compile_kwargs: more `GAN.compile` arguments (penalty_type, weight_clip, ...).
         verbose: Keras' progress bar setting ("auto", 0, 1, 2).
+        peer_timeout: under MultiWorkerMirroredStrategy, the seconds a training step (or
+            a save) may take before this worker decides a peer died and exits (status
+            `multi_worker.EXIT_PEER_FAILURE`, see `tfgans.multi_worker`). The first step
+            gets `first_step_timeout` (tracing, compiling, the collectives' set-up).
+        first_step_timeout: see `peer_timeout`.
 
     Example:
     ```python
@@ -198,6 +196,8 @@ class GANEstimator:
         config=None,
         compile_kwargs=None,
         verbose="auto",
+        peer_timeout=60.0,
+        first_step_timeout=600.0,
     ):
         for name, fn in [("generator_fn", generator_fn), ("discriminator_fn", discriminator_fn)]:
             if not callable(fn):
@@ -238,6 +238,15 @@ class GANEstimator:
         self.mixed_precision = mixed_precision
         self.config = config
         self.verbose = verbose
+        for name, value in [("peer_timeout", peer_timeout), ("first_step_timeout", first_step_timeout)]:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"`{name}` must be a positive number of seconds. Received: {value!r}")
+        self.peer_timeout = float(peer_timeout)
+        self.first_step_timeout = float(first_step_timeout)
+        # Only the chief writes into model_dir; other workers of a multi-worker run save
+        # their (identical) checkpoints into a temporary directory of their own.
+        self.is_chief = multi_worker.is_chief(self.strategy)
+        self._write_dir = multi_worker.worker_dir(self.model_dir, self.strategy)
 
         with _DtypePolicy(mixed_precision), self.strategy.scope():
             generator = generator_fn()
@@ -289,9 +298,10 @@ class GANEstimator:
         # Variables are listed, not the models: tf.train.Checkpoint does not see Keras 3
         # layers kept in Python lists, so a model object would be saved incompletely.
         self._checkpoint = tf.train.Checkpoint(**objects)
+        self._checkpoint_dir = os.path.join(self.model_dir, CHECKPOINT_DIR)
         self._manager = tf.train.CheckpointManager(
             self._checkpoint,
-            os.path.join(self.model_dir, CHECKPOINT_DIR),
+            os.path.join(self._write_dir, CHECKPOINT_DIR),
             max_to_keep=self.keep_checkpoints,
             checkpoint_name="ckpt",
         )
@@ -343,7 +353,7 @@ class GANEstimator:
         return json.loads(json.dumps(settings, default=str))
 
     def _restore(self):
-        path = self._manager.latest_checkpoint
+        path = self.latest_checkpoint()
         if path is None:
             return
         try:
@@ -367,7 +377,7 @@ class GANEstimator:
 
     def latest_checkpoint(self):
         """The path of the latest checkpoint in model_dir, or None."""
-        return self._manager.latest_checkpoint
+        return tf.train.latest_checkpoint(self._checkpoint_dir)
 
     def save_checkpoint(self):
         """Saves a checkpoint at the current step (unless one exists) and returns its path."""
@@ -378,7 +388,7 @@ class GANEstimator:
         return self._manager.save(checkpoint_number=step)
 
     def _require_checkpoint(self, what):
-        if self._manager.latest_checkpoint is None and self.step == 0:
+        if self.latest_checkpoint() is None and self.step == 0:
             raise NoCheckpointError(
                 f"Cannot {what}: model_dir {self.model_dir} holds no checkpoint. Train first "
                 "(estimator.train), or point model_dir at a trained run."
@@ -481,20 +491,23 @@ class GANEstimator:
         chunk = min(self.checkpoint_every, max_steps)
         position0 = self.input_position
         logs_dir = os.path.join(self.model_dir, "logs")
-        run_callbacks = [
-            _StopAtStep(max_steps),
-            _Checkpointer(self, start, position0),
-            callbacks_lib.GANTensorBoard(
-                os.path.join(logs_dir, "train"), update_freq=self.log_every,
-                config=self.config if self.config is not None else self.settings,
-            ),
-            callbacks_lib.SampleGrid(
-                every=self.sample_every,
-                log_dir=os.path.join(logs_dir, "samples"),
-                samples_dir=os.path.join(self.model_dir, "samples"),
-                num_images=self.num_sample_images,
-            ),
-        ] + list(callbacks or [])
+        run_callbacks = [_StopAtStep(max_steps), _Checkpointer(self, start, position0)]
+        if self.is_chief:
+            run_callbacks += [
+                callbacks_lib.GANTensorBoard(
+                    os.path.join(logs_dir, "train"), update_freq=self.log_every,
+                    config=self.config if self.config is not None else self.settings,
+                ),
+                callbacks_lib.SampleGrid(
+                    every=self.sample_every,
+                    log_dir=os.path.join(logs_dir, "samples"),
+                    samples_dir=os.path.join(self.model_dir, "samples"),
+                    num_images=self.num_sample_images,
+                ),
+            ]
+        run_callbacks += list(callbacks or [])
+        if multi_worker.is_multi_worker(self.strategy):
+            return self._train_multi_worker(dataset, start, max_steps, chunk, run_callbacks)
         try:
             self.gan.fit(
                 dataset,
@@ -514,8 +527,47 @@ class GANEstimator:
         self.save_checkpoint()
         return self
 
+    def _train_multi_worker(self, dataset, start, max_steps, chunk, callbacks):
+        """`train` under MultiWorkerMirroredStrategy: `multi_worker.train_loop` (Keras 3.15's
+        `fit` fails there), guarded by a watchdog that ends the process when a peer fails."""
+        position0 = self.input_position
+        callbacks = callbacks + [_StopOnNonFinite()]
+        name = multi_worker.worker_name(self.strategy) or "this worker"
+
+        def message(reason):
+            latest = self.latest_checkpoint()
+            resume = (f"the last checkpoint, {os.path.basename(latest)}" if latest
+                      else "step 0 (no checkpoint yet)")
+            return (
+                f"tfgans: error: multi-worker training stopped on {name} at step "
+                f"{self.step}: {reason}. Restart all workers with the same command to resume "
+                f"from {resume} in {self.model_dir}."
+            )
+
+        with multi_worker.Watchdog(self.peer_timeout, self.first_step_timeout, message) as dog:
+            self._check_same_step()
+            multi_worker.train_loop(
+                self.gan, self.strategy, dataset, start, max_steps, chunk, callbacks, dog
+            )
+            self._input_position.assign(position0 + self.step - start)
+            self.save_checkpoint()
+        return self
+
+    def _check_same_step(self):
+        """All workers must resume from the same checkpoint (model_dir on shared storage)."""
+        steps = tf.constant([self.step, -self.step], tf.int64)
+        high, neg_low = self.strategy.reduce(
+            tf.distribute.ReduceOp.MAX, self.strategy.experimental_distribute_values_from_function(
+                lambda ctx: steps), axis=None).numpy()
+        if high != -neg_low:
+            raise multi_worker.PeerFailureError(
+                f"The workers restored different steps (from {-neg_low} to {high}) from "
+                f"{self._checkpoint_dir}: every worker must see the chief's model_dir (use "
+                "shared storage, e.g. a gs:// bucket or NFS)."
+            )
+
     def _write_settings(self):
-        if read_settings(self.model_dir) is None:
+        if self.is_chief and read_settings(self.model_dir) is None:
             _write_json(os.path.join(self.model_dir, SETTINGS_FILE), self.settings)
 
     # ------------------------------------------------------------------ use the model
