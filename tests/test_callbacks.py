@@ -1,5 +1,6 @@
 """tfgans.callbacks: grids, atomic PNGs, interval-averaged scalars, TensorBoard event files."""
 
+import json
 import os
 import types
 
@@ -127,3 +128,63 @@ def test_sample_grid_uses_fixed_noise_and_class_rows(conditional_fit):
     np.testing.assert_array_equal(grid.grid(), expected)
     latest = tf.io.decode_png((root / "samples" / "latest.png").read_bytes()).numpy()
     np.testing.assert_array_equal(latest, expected)
+
+
+# ------------------------------------------------------------------------- evaluation
+
+EVAL_IMAGES = np.random.default_rng(2).uniform(-1, 1, (30, 28, 28, 1)).astype("float32")
+
+
+def _model_stub(chief=True):
+    """What PeriodicEvaluation uses of a GAN: step, num_classes, generate, the strategy."""
+    return types.SimpleNamespace(
+        step=tf.Variable(0, dtype=tf.int64),
+        num_classes=None,
+        generate=lambda num_samples, seed=0, labels=None: EVAL_IMAGES[::-1][:num_samples],
+        distribute_strategy=types.SimpleNamespace(
+            extended=types.SimpleNamespace(should_checkpoint=chief)),
+    )
+
+
+def _run_steps(cb, model, steps):
+    cb.set_model(model)
+    cb.on_train_begin()
+    for step in range(1, steps + 1):
+        model.step.assign(step)
+        cb.on_train_batch_end(step - 1)
+    cb.on_train_end()
+
+
+def test_periodic_evaluation_writes_history_and_tensorboard(tmp_path):
+    history = tmp_path / "eval.json"
+    cb = callbacks.PeriodicEvaluation(
+        EVAL_IMAGES, every=2, num_samples=20, kid_subset_size=10,
+        log_dir=str(tmp_path / "logs"), history_path=str(history),
+    )
+    _run_steps(cb, _model_stub(), 3)
+    records = json.loads(history.read_text())
+    assert [(r["step"], r["source"], r["num_samples"]) for r in records] == [
+        (2, "train", 20), (3, "train", 20)]
+    assert records[0]["extractor"] == "fashion_mnist" and records[0]["fid"] > 0
+    assert sorted(os.listdir(tmp_path)) == ["eval.json", "logs"]  # no temporary file left
+    scalars = _events(str(tmp_path / "logs"))
+    for tag in ["eval/fid", "eval/kid", "eval/inception_score", "eval/precision", "eval/recall"]:
+        assert [s for s, _ in scalars[tag]] == [2, 3], tag
+    # The same noise every time, and a resumed run's record for a step replaces the old one.
+    again = cb.evaluate(3)
+    assert again["fid"] == records[1]["fid"]
+    assert [r["step"] for r in json.loads(history.read_text())] == [2, 3]
+
+
+def test_periodic_evaluation_writes_nothing_on_other_workers(tmp_path):
+    cb = callbacks.PeriodicEvaluation(
+        EVAL_IMAGES, every=1, num_samples=20, kid_subset_size=10,
+        log_dir=str(tmp_path / "logs"), history_path=str(tmp_path / "eval.json"),
+    )
+    _run_steps(cb, _model_stub(chief=False), 2)
+    assert os.listdir(tmp_path) == [] and cb.history == []
+
+
+def test_periodic_evaluation_rejects_too_few_samples():
+    with pytest.raises(ValueError, match="smaller than KID's `kid_subset_size=1000`"):
+        callbacks.PeriodicEvaluation(EVAL_IMAGES, num_samples=500)

@@ -98,9 +98,37 @@ def test_predict_evaluate(tmp_path):
     images = est.predict(num_samples=5, seed=3)
     assert images.shape == (5, 4, 4, 1) and np.all(np.abs(images) <= 1)
     np.testing.assert_array_equal(images, make(tmp_path).predict(num_samples=5, seed=3))
-    results = est.evaluate(input_fn)
+    results = est.evaluate(input_fn, extractor=None)
     assert set(results) == {"d_loss", "g_loss", "d_real", "d_fake", "step"}
     assert results["step"] == 2
+    with pytest.raises(ValueError, match=r"expects images of shape \[batch, 28, 28, 1\]"):
+        est.evaluate(input_fn, num_samples=8, kid_subset_size=4)
+
+
+def test_evaluate_quality_metrics(tmp_path):
+    """FID, KID, IS, precision/recall, intra-class FID and class accuracy of a conditional
+    28x28 GAN on the committed classifier's features, and the losses."""
+    images = np.random.default_rng(1).uniform(-1, 1, (24, 28, 28, 1)).astype("float32")
+    labels = np.arange(24, dtype=np.int32) % 2
+
+    def data():
+        return tf.data.Dataset.from_tensor_slices((images, labels)).batch(8, drop_remainder=True)
+
+    keras.utils.set_random_seed(0)
+    g, d = tfgans.models.get("mlp")((28, 28, 1), 4, 2, hidden_units=(8,))
+    est = tfgans.GANEstimator(lambda: g, lambda: d, latent_dim=4, num_classes=2,
+                              model_dir=str(tmp_path), jit_compile=False, verbose=0)
+    est.train(data, max_steps=1)
+    results = est.evaluate(data, num_samples=20, kid_subset_size=10, per_class=True)
+    for key in ["fid", "kid", "kid_std", "inception_score", "precision", "recall",
+                "intra_fid", "class_accuracy", "class_accuracy/1", "d_loss", "g_loss"]:
+        assert np.isfinite(results[key]), key
+    assert results["num_real"] == results["num_fake"] == 20 and results["step"] == 1
+    assert results["fid"] > 0 and 1 <= results["inception_score"] <= 2
+    with pytest.raises(ValueError, match="too few for KID's subset size 10"):
+        est.evaluate(data, num_samples=8, kid_subset_size=10)
+    with pytest.raises(ValueError, match="ran out after 24"):
+        est.evaluate(data, num_samples=30, kid_subset_size=10)
 
 
 def test_conditional_needs_labels(tmp_path):

@@ -1,5 +1,6 @@
-"""Keras callbacks for GAN training: TensorBoard scalars and text, and image grids of a
-fixed noise batch (TensorBoard images and PNG files).
+"""Keras callbacks for GAN training: TensorBoard scalars and text, image grids of a fixed
+noise batch (TensorBoard images and PNG files) and periodic evaluation (FID, KID, IS,
+precision/recall to TensorBoard and `eval.json`).
 
 They work with plain `gan.fit` as well as with `GANEstimator`, and log at the GAN's global
 step (`gan.step`), so a resumed run continues its curves where they stopped. Summary
@@ -15,6 +16,7 @@ gan.fit(dataset, epochs=10, callbacks=[
 ```
 """
 
+import json
 import math
 import os
 import time
@@ -286,5 +288,190 @@ class SampleGrid(keras.callbacks.Callback):
         step = global_step(self.model)
         if step != self._last_step:
             self.write(step)
+        if self._writer is not None:
+            self._writer.flush()
+
+
+# ------------------------------------------------------------------------- evaluation
+
+
+def generated_for_evaluation(gan, num_samples, seed=0):
+    """`(images, labels)` to evaluate `gan`: `gan.generate(num_samples, seed)` (the EMA
+    generator when EMA is on) and, for a conditional GAN, the classes in turn as labels
+    (labels is None otherwise)."""
+    num_classes = getattr(gan, "num_classes", None)
+    labels = None if num_classes is None else np.arange(num_samples) % num_classes
+    return gan.generate(num_samples=num_samples, seed=seed, labels=labels), labels
+
+
+def evaluate_generator(gan, evaluator, num_samples, seed=0, progress=False, per_class=False):
+    """Metrics of `gan`'s samples against the real side already in `evaluator`.
+
+    Forgets `evaluator`'s generated side, adds `num_samples` images of
+    `generated_for_evaluation(gan, num_samples, seed)` and returns `evaluator.result()`.
+    """
+    evaluator.reset_fake()
+    images, labels = generated_for_evaluation(gan, num_samples, seed)
+    evaluator.update_fake_from((images, labels), batch_size=500, progress=progress)
+    return evaluator.result(per_class=per_class)
+
+
+def read_history(path):
+    """The records of an eval history file (a JSON list), [] if it does not exist."""
+    if not os.path.exists(path):
+        return []
+    try:
+        with open(path, encoding="utf-8") as f:
+            records = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"Cannot read the eval history {path} ({e}): move it away.") from None
+    if not isinstance(records, list):
+        raise ValueError(f"The eval history {path} is not a JSON list: move it away.")
+    return records
+
+
+def append_history(path, record):
+    """Appends `record` (a dict with "step" and "source") to the JSON list in `path`,
+    atomically (temporary file, then rename). A record of the same source and step (left
+    by a run that resumed from an earlier checkpoint) is replaced."""
+    records = [
+        r for r in read_history(path)
+        if (r.get("source"), r.get("step")) != (record.get("source"), record.get("step"))
+    ]
+    records.append(record)
+    atomic_write(path, json.dumps(records, indent=1) + "\n")
+    return records
+
+
+def metrics_record(step, source, metrics, **fields):
+    """An eval history record: step, source, UTC time, `fields`, then the metrics."""
+    return {
+        "step": int(step),
+        "source": source,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **fields,
+        **{k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in metrics.items()},
+    }
+
+
+class PeriodicEvaluation(keras.callbacks.Callback):
+    """FID, KID, Inception Score and precision/recall every `every` steps while training.
+
+    The generated side is `gan.generate(num_samples, seed)`: the EMA generator when EMA is
+    on, the same noise at every evaluation (for a conditional GAN the classes in turn, which
+    adds intra-class FID and the classifier's class accuracy). The real side is the first
+    `num_samples` images of `real`, run through the extractor once, at the first evaluation.
+    Each evaluation goes to TensorBoard (`eval/<metric>` in `log_dir`, at the global step)
+    and is appended to `history_path` (a JSON list of records: step, source "train", time,
+    num_samples, extractor, seconds and the metrics). It runs every `every` steps and at the
+    end of training. Only the chief of a multi-worker run evaluates and writes (the check of
+    `tfgans.multi_worker.is_chief`); the other workers skip it.
+
+    Args:
+        real: real images in [-1, 1], anything `tfgans.metrics.iterate_batches` takes (an
+            array, `(images, labels)`, a `tf.data.Dataset` of batches; an infinite dataset
+            is fine), or a function with no arguments returning one (called when needed).
+        every: evaluate every this many steps.
+        num_samples: images on each side; at least `kid_subset_size`.
+        extractor: a `tfgans.metrics.FeatureExtractor` or a registered name
+            ("fashion_mnist", "inception").
+        log_dir: None, or where TensorBoard event files go.
+        history_path: None, or the JSON history file (`model_dir/eval.json`).
+        seed: the noise seed of the generated images (and of KID's subsets).
+        verbose: print one line per evaluation.
+        **evaluator_kwargs: `kid_subset_size`, `kid_num_subsets`, ... (see
+            `tfgans.metrics.Evaluator`).
+
+    Example:
+    ```python
+    gan.fit(dataset, epochs=10, callbacks=[tfgans.callbacks.PeriodicEvaluation(
+        dataset, every=1000, num_samples=1000, log_dir="runs/x/logs/eval",
+        history_path="runs/x/eval.json")])
+    ```
+    """
+
+    def __init__(self, real, every=1000, num_samples=1000, extractor="fashion_mnist",
+                 log_dir=None, history_path=None, seed=0, verbose=0, **evaluator_kwargs):
+        super().__init__()
+        for name, value in [("every", every), ("num_samples", num_samples)]:
+            if isinstance(value, bool) or int(value) != value or value <= 0:
+                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        subset = evaluator_kwargs.get("kid_subset_size", 1000)
+        if num_samples < subset:
+            raise ValueError(
+                f"`num_samples={num_samples}` is smaller than KID's `kid_subset_size={subset}`: "
+                "evaluate more samples or pass a smaller `kid_subset_size`."
+            )
+        self.real = real
+        self.every = int(every)
+        self.num_samples = int(num_samples)
+        self.extractor = extractor
+        self.log_dir = log_dir
+        self.history_path = history_path
+        self.seed = int(seed)
+        self.verbose = verbose
+        self.evaluator_kwargs = evaluator_kwargs
+        self.history = []  # this process's records
+        self._evaluator = None
+        self._writer = None
+        self._last_step = None
+        self._chief = True
+
+    @property
+    def writer(self):
+        self._writer = _writer(self._writer, self.log_dir)
+        return self._writer
+
+    @property
+    def evaluator(self):
+        """The `tfgans.metrics.Evaluator`, holding the real side (built on first use)."""
+        if self._evaluator is None:
+            from tfgans.metrics import Evaluator
+
+            evaluator = Evaluator(self.extractor, max_kept=self.num_samples, seed=self.seed,
+                                  **self.evaluator_kwargs)
+            real = self.real() if callable(self.real) and not hasattr(self.real, "shape") else self.real
+            evaluator.update_real_from(real, self.num_samples, batch_size=500)
+            self._evaluator = evaluator
+        return self._evaluator
+
+    def evaluate(self, step):
+        """Evaluates now, logs the metrics at `step` and returns them."""
+        start = time.perf_counter()
+        metrics = evaluate_generator(self.model, self.evaluator, self.num_samples, self.seed)
+        seconds = time.perf_counter() - start
+        record = metrics_record(step, "train", metrics, num_samples=self.num_samples,
+                                extractor=self.evaluator.extractor.name,
+                                seconds=round(seconds, 2))
+        self.history.append(record)
+        if self.log_dir is not None:
+            with self.writer.as_default():
+                for key, value in metrics.items():
+                    if not key.startswith("num_"):
+                        tf.summary.scalar(f"eval/{key}", value, step=step)
+            self.writer.flush()
+        if self.history_path is not None:
+            append_history(self.history_path, record)
+        if self.verbose:
+            print(f"\nstep {step}: FID {metrics['fid']:.2f}, KID {metrics['kid']:.3g}, "
+                  f"IS {metrics['inception_score']:.2f}, precision {metrics['precision']:.3f}, "
+                  f"recall {metrics['recall']:.3f} ({seconds:.1f} s)", flush=True)
+        self._last_step = step
+        return metrics
+
+    def on_train_begin(self, logs=None):
+        strategy = getattr(self.model, "distribute_strategy", None) or tf.distribute.get_strategy()
+        self._chief = bool(strategy.extended.should_checkpoint)
+        self._last_step = global_step(self.model)  # the last step evaluated, or the start
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = global_step(self.model)
+        if self._chief and _crossed(self._last_step, step, self.every):
+            self.evaluate(step)
+
+    def on_train_end(self, logs=None):
+        step = global_step(self.model)
+        if self._chief and step != self._last_step:
+            self.evaluate(step)
         if self._writer is not None:
             self._writer.flush()

@@ -572,21 +572,70 @@ class GANEstimator:
 
     # ------------------------------------------------------------------ use the model
 
-    def evaluate(self, input_fn_or_dataset, steps=None):
-        """Evaluates the losses and D(real) / D(fake) on the input (no update).
+    def evaluate(self, input_fn_or_dataset, steps=None, *, num_samples=10_000, seed=0,
+                 extractor="fashion_mnist", kid_subset_size=1000, per_class=False,
+                 progress=False):
+        """Evaluates the generator: FID, KID, Inception Score, precision/recall (and, for a
+        conditional GAN, intra-class FID and class accuracy), plus the losses.
+
+        The real side is the first `num_samples` images of the input (with their labels
+        when conditional); the generated side is `predict(num_samples, seed)` (the EMA
+        generator when EMA is on; a conditional GAN's classes in turn). Both go through the
+        feature extractor batch by batch (see `tfgans.metrics.Evaluator`). The losses and
+        D(real) / D(fake) are computed on the batches the real side read (or on `steps`
+        batches).
 
         Args:
-            input_fn_or_dataset: as in `train` (not repeated: a finite dataset is read once).
-            steps: at most this many batches; None: the whole (finite) input.
+            input_fn_or_dataset: as in `train`; it may be infinite (only the batches
+                needed are read), but with `extractor=None` and no `steps` it must end.
+            steps: at most this many batches of the input (None: as many as needed).
+            num_samples: images on each side; at least `kid_subset_size`.
+            seed: noise seed of the generated images (and of KID's subsets).
+            extractor: a `tfgans.metrics.FeatureExtractor`, a registered name
+                ("fashion_mnist": 28x28x1 images; "inception"), or None for the losses only.
+            kid_subset_size: KID's subset size.
+            per_class: add `intra_fid/<c>` and `class_accuracy/<c>` (conditional GANs).
+            progress: show Keras progress bars while features are extracted.
 
         Returns:
-            {"d_loss", "g_loss", "d_real", "d_fake": float, "step": int}. (FID / KID are
-            added by the evaluation issue.)
+            {"fid", "kid", "kid_std", "inception_score", "inception_score_std",
+            "precision", "recall", "num_real", "num_fake", ["intra_fid",
+            "class_accuracy"], "d_loss", "g_loss", "d_real", "d_fake", "step"}; with
+            `extractor=None` only the losses and "step".
+
+        Raises:
+            ValueError: images the extractor cannot take, `num_samples <
+                kid_subset_size`, or an input with fewer than `num_samples` images.
         """
         self._require_checkpoint("evaluate")
         dataset = self._dataset(input_fn_or_dataset)
-        results = self.gan.evaluate(dataset, steps=steps, return_dict=True, verbose=0)
-        return {**{k: float(v) for k, v in results.items()}, "step": self.step}
+        if steps is not None:
+            dataset = dataset.take(_positive_int("steps", steps))
+        metrics = {}
+        if extractor is not None:
+            from tfgans.metrics import Evaluator
+
+            num_samples = _positive_int("num_samples", num_samples)
+            if num_samples < kid_subset_size:
+                raise ValueError(
+                    f"num_samples={num_samples} is too few for KID's subset size "
+                    f"{kid_subset_size}: evaluate at least {kid_subset_size} samples."
+                )
+            evaluator = Evaluator(extractor, max_kept=num_samples,
+                                  kid_subset_size=kid_subset_size, seed=seed)
+            # Check the image shape before any work: one line naming what the extractor takes.
+            shape = self.settings["image_shape"]
+            evaluator.extractor.check_images(np.zeros([1, *shape], np.float32))
+            evaluator.update_real_from(dataset, num_samples, batch_size=500, progress=progress)
+            metrics = callbacks_lib.evaluate_generator(
+                self.gan, evaluator, num_samples, seed, progress=progress, per_class=per_class
+            )
+            if steps is None:
+                batch = dataset.element_spec
+                batch = (batch[0] if isinstance(batch, (tuple, list)) else batch).shape[0]
+                dataset = dataset.take(math.ceil(num_samples / batch) if batch else 1)
+        losses = self.gan.evaluate(dataset, return_dict=True, verbose=0)
+        return {**metrics, **{k: float(v) for k, v in losses.items()}, "step": self.step}
 
     def predict(self, num_samples=64, seed=0, labels=None):
         """Generates images in [-1, 1] (float32 NumPy [N, H, W, C]) with the EMA generator
