@@ -10,10 +10,21 @@ images = gan.generate(num_samples=64, seed=0)
 ```
 """
 
-from tfgans import export, losses, metrics, penalties
+from tfgans import callbacks, export, layers, losses, metrics, models, penalties
 from tfgans.training import GAN, NonFiniteLossError
 from tfgans.estimator import GANEstimator
 
 __version__ = "0.1.0"
 
-__all__ = ["GAN", "GANEstimator", "NonFiniteLossError", "export", "losses", "metrics", "penalties"]
+__all__ = [
+    "GAN",
+    "GANEstimator",
+    "NonFiniteLossError",
+    "callbacks",
+    "export",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "penalties",
+]
