@@ -2,6 +2,7 @@
 
     tfgans train CONFIG [--set key=value ...] [--model-dir DIR]
     tfgans generate MODEL_DIR --num N --out FILE.png [--seed S] [--labels ID ...]
+    tfgans evaluate MODEL_DIR [--num-samples N] [--seed S] [--extractor NAME]
     tfgans export MODEL_DIR --export-dir DIR [--version N] [--overwrite]
     python -m pipelines.cli ...        (the same, without the console script)
 
@@ -130,6 +131,71 @@ def _generate(args):
     return 0
 
 
+# --------------------------------------------------------------------------- evaluate
+
+
+def _add_evaluate(subparsers):
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="measure a trained run: FID, KID, Inception Score, precision/recall",
+        description="Evaluates the (EMA) generator of the latest checkpoint in MODEL_DIR: N "
+        "generated images against N images of the run's training data, on the features of "
+        "a feature extractor (the committed Fashion-MNIST classifier for 28x28x1 images). "
+        "Prints a table and appends the metrics (source \"evaluate\") to MODEL_DIR/eval.json, "
+        "the run's metric history, written atomically. Conditional runs also get intra-class "
+        "FID and the classifier's accuracy on the requested classes. Read FID against the "
+        "real-data floor in saved_models/fashion_mnist_classifier/real_data_floor.json.",
+    )
+    parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")
+    parser.add_argument(
+        "--num-samples", type=int, default=10_000, metavar="N",
+        help="generated and real images (default 10000; at least eval.kid_subset_size)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    parser.add_argument(
+        "--extractor", choices=("fashion_mnist", "inception"),
+        help="feature extractor (default: the run's eval.extractor; auto picks "
+        "fashion_mnist for 28x28x1 images)",
+    )
+    parser.set_defaults(func=_evaluate)
+
+
+#: (key, label, format) of the `tfgans evaluate` table, in order.
+_TABLE = [
+    ("fid", "FID", "{:.3f}"),
+    ("kid", "KID", "{:.4g}"),
+    ("kid_std", "KID std", "{:.4g}"),
+    ("inception_score", "Inception Score", "{:.3f}"),
+    ("inception_score_std", "Inception Score std", "{:.3f}"),
+    ("precision", "precision", "{:.4f}"),
+    ("recall", "recall", "{:.4f}"),
+    ("intra_fid", "intra-class FID", "{:.3f}"),
+    ("class_accuracy", "class accuracy", "{:.4f}"),
+    ("d_loss", "d_loss", "{:.4f}"),
+    ("g_loss", "g_loss", "{:.4f}"),
+]
+
+
+def metrics_table(metrics):
+    """The metrics as a two-column text table."""
+    rows = [(label, fmt.format(metrics[key])) for key, label, fmt in _TABLE if key in metrics]
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(f"  {label:<{width}}  {value:>10}" for label, value in rows)
+
+
+def _evaluate(args):
+    from pipelines import run
+
+    metrics, path = run.evaluate(
+        args.model_dir, args.num_samples, seed=args.seed, extractor=args.extractor
+    )
+    print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_fake']} generated vs "
+          f"{metrics['num_real']} real images (seed {args.seed})")
+    print(metrics_table(metrics))
+    print(f"Appended to {path}")
+    return 0
+
+
 # ----------------------------------------------------------------------------- export
 
 
@@ -171,7 +237,7 @@ def _export(args):
 
 
 #: The subcommands, in --help order.
-COMMANDS = [_add_train, _add_generate, _add_export]
+COMMANDS = [_add_train, _add_generate, _add_evaluate, _add_export]
 
 
 def build_parser():

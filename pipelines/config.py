@@ -128,6 +128,21 @@ class DistributeConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """Evaluation during training (`tfgans.callbacks.PeriodicEvaluation`) and the defaults
+    of `tfgans evaluate`."""
+
+    every: int = _spec(1000, "int", low=0,
+                       doc="evaluate every this many steps while training (and at the end); 0: never")
+    num_samples: int = _spec(1000, "int", low=2,
+                             doc="generated and real images per evaluation while training")
+    extractor: str = _spec("auto", "str", choices=("auto", "fashion_mnist", "inception", "none"),
+                           doc="feature extractor; auto: the Fashion-MNIST classifier for "
+                           "28x28x1 images, else none")
+    kid_subset_size: int = _spec(1000, "int", low=2, doc="KID's subset size")
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """A whole experiment. Frozen; compare with ==, copy with `apply_overrides`."""
 
@@ -137,6 +152,7 @@ class Config:
     optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     distribute: DistributeConfig = dataclasses.field(default_factory=DistributeConfig)
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
 
     def to_dict(self):
         """Returns the config as nested plain dicts (lists, not tuples)."""
@@ -417,6 +433,13 @@ def _check_consistency(config, origins):
         raise ConfigError(
             f"Config key 'model.conditioning' is {config.model.conditioning!r} but "
             "data.labels is false: a conditional model needs labels (set data.labels: true)."
+        )
+    e = config.eval
+    if e.every and e.extractor != "none" and e.num_samples < e.kid_subset_size:
+        raise ConfigError(
+            f"Config key 'eval.num_samples' ({e.num_samples}) is smaller than "
+            f"eval.kid_subset_size ({e.kid_subset_size}): KID needs that many samples; raise "
+            "eval.num_samples or lower eval.kid_subset_size."
         )
     dist = config.distribute
     if dist.devices is not None and dist.strategy != "mirrored":

@@ -37,6 +37,10 @@ RESUMABLE_KEYS = frozenset(
         "distribute.strategy",
         "distribute.devices",
         "data.data_dir",
+        "eval.every",
+        "eval.num_samples",
+        "eval.extractor",
+        "eval.kid_subset_size",
     }
 )
 
@@ -293,7 +297,8 @@ def train(config, model_dir, verbose="auto"):
         config, model_dir, strategy, images.shape[1:], num_classes(config), verbose=verbose
     )
     save_config(config, os.path.join(model_dir, CONFIG_FILE))
-    estimator.train(fn, max_steps=config.train.steps)
+    estimator.train(fn, max_steps=config.train.steps,
+                    callbacks=eval_callbacks(config, model_dir, estimator))
     return estimator
 
 
@@ -381,6 +386,88 @@ def export(model_dir, export_dir, version=None, overwrite=False):
             f"Version {version} already exists in {export_dir}: pass --overwrite to replace "
             "it, or leave out --version for the next free one."
         ) from e
+
+
+# -------------------------------------------------------------------------- evaluation
+
+#: The run's metric history: a JSON list of records (step, source, time, num_samples,
+#: extractor, seconds, metrics), source "train" from the periodic evaluation and
+#: "evaluate" from `tfgans evaluate`.
+EVAL_FILE = "eval.json"
+
+
+def eval_extractor(name, image_shape):
+    """The feature extractor to use for `eval.extractor` = `name` (None: none)."""
+    if name == "auto":
+        return "fashion_mnist" if tuple(image_shape) == (28, 28, 1) else None
+    return None if name == "none" else name
+
+
+def eval_callbacks(config, model_dir, estimator):
+    """[`PeriodicEvaluation`] of the eval section (on the chief only), or []."""
+    e = config.eval
+    extractor = eval_extractor(e.extractor, estimator.settings["image_shape"])
+    if not e.every or extractor is None or not getattr(estimator, "is_chief", True):
+        return []
+    from tfgans.callbacks import PeriodicEvaluation
+
+    return [
+        PeriodicEvaluation(
+            input_fn(config), every=e.every, num_samples=e.num_samples, extractor=extractor,
+            log_dir=os.path.join(model_dir, "logs", "eval"),
+            history_path=os.path.join(model_dir, EVAL_FILE), seed=config.train.seed,
+            verbose=estimator.verbose != 0, kid_subset_size=e.kid_subset_size,
+        )
+    ]
+
+
+def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=True):
+    """Evaluates the (EMA) generator of the run in `model_dir` against its training data.
+
+    `num_samples` generated images (noise seed `seed`) against `num_samples` images of the
+    run's training input, on the features of `extractor` (None: the run's eval.extractor).
+    Appends a record (source "evaluate") to `model_dir/eval.json`, atomically.
+
+    Returns:
+        (metrics dict, path of eval.json).
+
+    Raises:
+        RunError: no run in model_dir, no extractor for its images, or fewer samples than
+            KID's subset size (eval.kid_subset_size).
+    """
+    import time
+
+    from tfgans.callbacks import append_history, metrics_record
+
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 2:
+        raise RunError(f"--num-samples must be at least 2. Received: --num-samples {num_samples}")
+    config, estimator = load_run(model_dir)
+    shape = estimator.settings["image_shape"]
+    name = eval_extractor(extractor or config.eval.extractor, shape)
+    if name is None:
+        raise RunError(
+            f"No feature extractor for the {'x'.join(map(str, shape))} images of {model_dir} "
+            "(the Fashion-MNIST classifier takes 28x28x1): pass --extractor inception (it "
+            "needs the ImageNet weights) or fashion_mnist for 28x28x1 images."
+        )
+    subset = config.eval.kid_subset_size
+    if num_samples < subset:
+        raise RunError(
+            f"--num-samples {num_samples} is too few for KID's subset size {subset} "
+            f"(eval.kid_subset_size of the run): pass --num-samples {subset} or more."
+        )
+    start = time.perf_counter()
+    metrics = estimator.evaluate(
+        input_fn(config), num_samples=num_samples, seed=seed, extractor=name,
+        kid_subset_size=subset, progress=progress,
+    )
+    step = metrics.pop("step")
+    path = os.path.join(model_dir, EVAL_FILE)
+    append_history(path, metrics_record(
+        step, "evaluate", metrics, num_samples=num_samples, seed=seed, extractor=name,
+        seconds=round(time.perf_counter() - start, 2),
+    ))
+    return {"step": step, **metrics}, path
 
 
 def summary(config, model_dir, estimator):
