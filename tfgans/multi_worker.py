@@ -1,0 +1,233 @@
+"""Multi-worker training: a loop of our own over `GAN.train_step`, and a watchdog.
+
+Keras 3.15's `fit()` fails under `MultiWorkerMirroredStrategy` even for plain models
+(keras-team/keras#20585, tensorflow/tensorflow#72388: it reduces PerReplica values in the
+symbolic build and in the scalar logs). `GANEstimator` therefore trains there with
+`train_loop`: the same `train_step`, run by `strategy.run` inside one `tf.function`, with
+the logs all-reduced by `strategy.reduce` and the usual Keras callbacks driven through the
+public `keras.callbacks.CallbackList`.
+
+Fault tolerance. A collective waiting for a dead peer may raise an error once TensorFlow's
+coordination service notices the peer is gone, or it may simply never return (a lone
+worker has been seen ignoring SIGTERM for minutes). Neither leaves a usable strategy:
+its collective groups are broken and cannot be rebuilt in the same process. So a
+`Watchdog` thread watches the loop's progress, and when a step errors or makes no progress
+for `timeout` seconds it prints one line naming the failure and the checkpoint to resume
+from, and ends the process with `os._exit(EXIT_PEER_FAILURE)`. A supervisor (a shell loop,
+systemd `Restart=on-failure`, Kubernetes `restartPolicy: OnFailure`) then restarts the
+workers, and they resume exactly from the chief's last checkpoint.
+
+Who writes. Only the chief (`strategy.extended.should_checkpoint`) writes into model_dir.
+The other workers take part in every save (a save may run collectives), but into a
+temporary directory of their own that they delete (`worker_dir`).
+"""
+
+import atexit
+import faulthandler
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+
+import keras
+import tensorflow as tf
+
+#: Exit status of a worker that stopped because a peer failed (EX_TEMPFAIL: "try again").
+EXIT_PEER_FAILURE = 75
+
+# Errors a collective raises when a peer is gone or the cluster is shutting down.
+_PEER_ERRORS = (
+    tf.errors.UnavailableError,
+    tf.errors.DeadlineExceededError,
+    tf.errors.CancelledError,
+    tf.errors.AbortedError,
+    tf.errors.InternalError,
+    tf.errors.UnknownError,
+    tf.errors.FailedPreconditionError,
+)
+
+
+class PeerFailureError(RuntimeError):
+    """A peer worker failed or stopped responding; this worker cannot go on."""
+
+
+def is_multi_worker(strategy):
+    """True for a `MultiWorkerMirroredStrategy` (trained by `train_loop`, not `fit`)."""
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def worker_name(strategy):
+    """"worker 1 of 2" (or "chief") for messages; "" outside a cluster."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return ""
+    spec = resolver.cluster_spec().as_dict()
+    count = sum(len(tasks) for name, tasks in spec.items() if name in ("chief", "worker"))
+    return f"{resolver.task_type} {resolver.task_id} of {count}"
+
+
+def is_chief(strategy):
+    """Whether this process writes the run's files (checkpoints, logs, samples, exports)."""
+    return bool(strategy.extended.should_checkpoint)
+
+
+def worker_dir(model_dir, strategy):
+    """Where this process writes: `model_dir` on the chief (and on one process); on other
+    workers `$TMPDIR/tfgans-<task>-<hash of model_dir>`, emptied now (a killed worker's
+    leftovers) and deleted when the process exits."""
+    if is_chief(strategy):
+        return model_dir
+    resolver = strategy.cluster_resolver
+    digest = hashlib.sha1(os.path.abspath(model_dir).encode()).hexdigest()[:12]
+    path = os.path.join(
+        tempfile.gettempdir(), f"tfgans-{resolver.task_type}{resolver.task_id}-{digest}"
+    )
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+class Watchdog:
+    """Ends the process when training stops making progress or a peer fails.
+
+    `beat()` after every step (and save). A daemon thread checks that the last beat is at
+    most `timeout` seconds old (`first_timeout` before the first beat: tracing, compiling
+    and the collectives' set-up take longer than a step). When it is older, or the
+    guarded block raises an error of a failed peer, it prints `message()` on stderr and
+    calls `os._exit(EXIT_PEER_FAILURE)`: a strategy whose peer died cannot be used again,
+    and a normal exit can hang in TensorFlow's shutdown, waiting for the dead peer.
+
+    Args:
+        timeout: seconds a step (or a save) may take.
+        first_timeout: seconds the first step may take.
+        message: a function (reason) -> the line to print.
+        exit: call `os._exit` (False: only raise `PeerFailureError`, for tests).
+
+    Example:
+    ```python
+    with Watchdog(60, 600, lambda why: f"stopped: {why}") as dog:
+        for _ in range(steps):
+            step()
+            dog.beat()
+    ```
+    """
+
+    def __init__(self, timeout, first_timeout, message, exit=True):
+        self.timeout = float(timeout)
+        self.first_timeout = float(first_timeout)
+        self.message = message
+        self.exit = exit
+        self._beats = 0
+        self._last = None
+        self._stop = threading.Event()
+        self._thread = None
+
+    def beat(self):
+        self._beats += 1
+        self._last = time.monotonic()
+
+    def _fail(self, reason):
+        try:
+            line = self.message(reason)
+        except Exception:  # noqa: BLE001 - the line must be printed whatever happens
+            line = f"tfgans: error: multi-worker training stopped: {reason}."
+        sys.stdout.flush()
+        if os.environ.get("TFGANS_DEBUG"):
+            faulthandler.dump_traceback(all_threads=True)
+        print(line, file=sys.stderr, flush=True)
+        if self.exit:
+            os._exit(EXIT_PEER_FAILURE)
+        raise PeerFailureError(line)
+
+    def _watch(self):
+        while not self._stop.wait(0.5):
+            limit = self.timeout if self._beats else self.first_timeout
+            if time.monotonic() - self._last > limit:
+                what = "step" if self._beats else "first step"
+                self._fail(f"no progress for {limit:.0f} s (a {what} is stuck: a peer died "
+                           "or stopped responding)")
+                return
+
+    def __enter__(self):
+        self._last = time.monotonic()
+        self._thread = threading.Thread(target=self._watch, name="tfgans-watchdog", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self._stop.set()
+        if exc is not None and isinstance(exc, _PEER_ERRORS):
+            summary = " ".join(str(exc).split())[:400]
+            self._fail(f"a collective failed ({type(exc).__name__}: {summary})")
+        return False
+
+
+def make_train_function(gan, strategy):
+    """One distributed training step: `strategy.run(gan.train_step)` on the next batch of a
+    distributed iterator, its logs (`gan.metrics`) averaged over all replicas in one
+    all-reduce. Returns {metric name: scalar}."""
+    names = [m.name for m in gan.metrics]
+
+    def step(batch):
+        logs = gan.train_step(batch)
+        return tf.stack([tf.cast(logs[name], tf.float32) for name in names])
+
+    @tf.function
+    def train_function(iterator):
+        per_replica = strategy.run(step, args=(next(iterator),))
+        mean = strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None)
+        return {name: mean[i] for i, name in enumerate(names)}
+
+    return train_function
+
+
+def train_loop(gan, strategy, dataset, start, max_steps, chunk, callbacks, watchdog,
+               after_step=None):
+    """Trains `gan` under `strategy` from step `start` to `max_steps`, like `fit` would.
+
+    Epochs are `chunk` steps (metrics reset at each, as in `fit(steps_per_epoch=chunk)`),
+    and `callbacks` (Keras callbacks) get the same calls as under `fit`.
+
+    Args:
+        gan: a compiled `tfgans.GAN` built in `strategy.scope()`.
+        strategy: a `MultiWorkerMirroredStrategy`.
+        dataset: the global-batch `tf.data.Dataset`, repeated, positioned at `start`.
+        start, max_steps: the global steps to train from and to.
+        chunk: steps per epoch.
+        callbacks: Keras callbacks.
+        watchdog: a `Watchdog` (entered) to beat after every step.
+        after_step: a function (step) called after every step (e.g. checkpoints; on every
+            worker, since a save may run collectives).
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    iterator = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
+    train_function = make_train_function(gan, strategy)
+    callback_list = keras.callbacks.CallbackList(callbacks, model=gan)
+    gan.stop_training = False
+    callback_list.on_train_begin()
+    logs = {}
+    step = start
+    epoch = start // chunk
+    while step < max_steps and not gan.stop_training:
+        gan.reset_metrics()
+        callback_list.on_epoch_begin(epoch)
+        batch = 0
+        while batch < chunk and step < max_steps and not gan.stop_training:
+            callback_list.on_train_batch_begin(batch)
+            logs = {k: float(v) for k, v in train_function(iterator).items()}
+            step = int(gan.generator_optimizer.iterations.numpy())
+            watchdog.beat()
+            if after_step is not None:
+                after_step(step)
+                watchdog.beat()
+            callback_list.on_train_batch_end(batch, logs)
+            batch += 1
+        callback_list.on_epoch_end(epoch, logs)
+        epoch += 1
+    callback_list.on_train_end(logs)
+    return logs
