@@ -122,9 +122,10 @@ class DistributeConfig:
     strategy: str = _spec("default", "str", choices=("default", "mirrored", "multi_worker", "tpu"))
     devices: tuple = _spec(None, "str_list", nullable=True,
                            doc="mirrored only: device names; null: all GPUs (or the CPU)")
-    peer_timeout: float = _spec(60.0, "float", low=0.0, low_open=True,
-                                doc="multi_worker: seconds a step may take before a worker "
-                                "decides a peer died and exits (status 75)")
+    peer_timeout: float = _spec(600.0, "float", low=0.0, low_open=True,
+                                doc="multi_worker: seconds a step may wait for the other "
+                                "workers before this one exits (status 75); must exceed "
+                                "the chief's evaluation time")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -36,6 +36,7 @@ RESUMABLE_KEYS = frozenset(
         "train.jit_compile",
         "distribute.strategy",
         "distribute.devices",
+        "distribute.peer_timeout",
         "data.data_dir",
         "eval.every",
         "eval.num_samples",
@@ -91,6 +92,9 @@ def make_strategy(distribute_config):
     `distribute.devices` (None: all GPUs, or the CPU); multi_worker:
     `MultiWorkerMirroredStrategy()` (cluster from TF_CONFIG); tpu:
     `TPUStrategy(TPUClusterResolver())`.
+
+    Devices "/cpu:1", "/cpu:2", ... in `distribute.devices` are made as logical CPUs when
+    the machine has one CPU device (for testing several replicas without GPUs).
     """
     import tensorflow as tf
 
@@ -100,6 +104,7 @@ def make_strategy(distribute_config):
             return tf.distribute.get_strategy()
         if name == "mirrored":
             devices = list(distribute_config.devices) if distribute_config.devices else None
+            _make_logical_cpus(devices or [])
             return tf.distribute.MirroredStrategy(devices=devices)
         if name == "multi_worker":
             return tf.distribute.MultiWorkerMirroredStrategy()
@@ -114,6 +119,26 @@ def make_strategy(distribute_config):
             f"Cannot create the {name!r} strategy (distribute.strategy): {message}"
         ) from None
     raise ConfigError(f"Unknown distribute.strategy {name!r}.")
+
+
+def _make_logical_cpus(devices):
+    """Splits the CPU into as many logical CPUs as `devices` names (["/cpu:0", "/cpu:1"]
+    needs 2), if TensorFlow has not set up its devices yet."""
+    import re
+
+    import tensorflow as tf
+
+    ids = [int(m.group(1)) for d in devices if (m := re.search(r"cpu:(\d+)$", d.lower()))]
+    cpus = tf.config.list_physical_devices("CPU")
+    if not ids or max(ids) == 0 or len(cpus) != 1:
+        return
+    if tf.config.get_logical_device_configuration(cpus[0]) is None:
+        try:
+            tf.config.set_logical_device_configuration(
+                cpus[0], [tf.config.LogicalDeviceConfiguration()] * (max(ids) + 1)
+            )
+        except RuntimeError:  # devices already set up: MirroredStrategy names what is missing
+            pass
 
 
 def check_batch_size(config, strategy):
@@ -240,6 +265,7 @@ def make_estimator(config, model_dir, strategy, image_shape, classes, verbose="a
         mixed_precision=train.mixed_precision,
         config=config.to_yaml(),
         verbose=verbose,
+        peer_timeout=config.distribute.peer_timeout,
     )
 
 
@@ -296,7 +322,8 @@ def train(config, model_dir, verbose="auto"):
     estimator = make_estimator(
         config, model_dir, strategy, images.shape[1:], num_classes(config), verbose=verbose
     )
-    save_config(config, os.path.join(model_dir, CONFIG_FILE))
+    if estimator.is_chief:  # other workers of a multi-worker run write nothing here
+        save_config(config, os.path.join(model_dir, CONFIG_FILE))
     estimator.train(fn, max_steps=config.train.steps,
                     callbacks=eval_callbacks(config, model_dir, estimator))
     return estimator

@@ -17,6 +17,7 @@ provided the input is deterministic (`tfgans` pipelines are: seeded shuffles,
 `deterministic=True`).
 """
 
+import contextlib
 import json
 import math
 import os
@@ -147,9 +148,11 @@ class GANEstimator:
         compile_kwargs: more `GAN.compile` arguments (penalty_type, weight_clip, ...).
         verbose: Keras' progress bar setting ("auto", 0, 1, 2).
         peer_timeout: under MultiWorkerMirroredStrategy, the seconds a training step (or
-            a save) may take before this worker decides a peer died and exits (status
-            `multi_worker.EXIT_PEER_FAILURE`, see `tfgans.multi_worker`). The first step
-            gets `first_step_timeout` (tracing, compiling, the collectives' set-up).
+            a save) may wait for the other workers before this worker decides a peer died
+            and exits (status `multi_worker.EXIT_PEER_FAILURE`, see `tfgans.multi_worker`).
+            TensorFlow's coordination service usually reports a dead peer within ~10 s;
+            this is the backstop. It must exceed the chief's longest pause (evaluation).
+            The first step gets `first_step_timeout` (start-up, tracing, compiling).
         first_step_timeout: see `peer_timeout`.
 
     Example:
@@ -196,8 +199,8 @@ class GANEstimator:
         config=None,
         compile_kwargs=None,
         verbose="auto",
-        peer_timeout=60.0,
-        first_step_timeout=600.0,
+        peer_timeout=600.0,
+        first_step_timeout=1800.0,
     ):
         for name, fn in [("generator_fn", generator_fn), ("discriminator_fn", discriminator_fn)]:
             if not callable(fn):
@@ -385,7 +388,9 @@ class GANEstimator:
         latest = self._manager.latest_checkpoint
         if latest is not None and latest.endswith(f"ckpt-{step}"):
             return latest
-        return self._manager.save(checkpoint_number=step)
+        dog = getattr(self, "_watchdog", None)  # multi-worker: a save may wait for peers
+        with dog.guard() if dog is not None else contextlib.nullcontext():
+            return self._manager.save(checkpoint_number=step)
 
     def _require_checkpoint(self, what):
         if self.latest_checkpoint() is None and self.step == 0:
@@ -506,7 +511,7 @@ class GANEstimator:
                 ),
             ]
         run_callbacks += list(callbacks or [])
-        if multi_worker.is_multi_worker(self.strategy):
+        if multi_worker.uses_train_loop(self.strategy):
             return self._train_multi_worker(dataset, start, max_steps, chunk, run_callbacks)
         try:
             self.gan.fit(
@@ -528,8 +533,9 @@ class GANEstimator:
         return self
 
     def _train_multi_worker(self, dataset, start, max_steps, chunk, callbacks):
-        """`train` under MultiWorkerMirroredStrategy: `multi_worker.train_loop` (Keras 3.15's
-        `fit` fails there), guarded by a watchdog that ends the process when a peer fails."""
+        """`train` under (MultiWorker)MirroredStrategy: `multi_worker.train_loop` instead of
+        `fit` (see `multi_worker.uses_train_loop`), guarded on several workers by a
+        watchdog that ends the process when a peer fails."""
         position0 = self.input_position
         callbacks = callbacks + [_StopOnNonFinite()]
         name = multi_worker.worker_name(self.strategy) or "this worker"
@@ -544,27 +550,68 @@ class GANEstimator:
                 f"from {resume} in {self.model_dir}."
             )
 
-        with multi_worker.Watchdog(self.peer_timeout, self.first_step_timeout, message) as dog:
-            self._check_same_step()
-            multi_worker.train_loop(
-                self.gan, self.strategy, dataset, start, max_steps, chunk, callbacks, dog
-            )
-            self._input_position.assign(position0 + self.step - start)
-            self.save_checkpoint()
+        if multi_worker.is_multi_worker(self.strategy):
+            watchdog = multi_worker.Watchdog(self.peer_timeout, self.first_step_timeout, message)
+        else:
+            watchdog = multi_worker.NoWatchdog()
+        with watchdog as dog:
+            self._watchdog = dog
+            try:
+                with dog.guard(first=True):
+                    self._check_same_step()
+                try:
+                    multi_worker.train_loop(
+                        self.gan, self.strategy, dataset, start, max_steps, chunk, callbacks,
+                        dog, verbose=self.verbose if self.is_chief else 0,
+                    )
+                except KeyboardInterrupt:
+                    if not multi_worker.is_multi_worker(self.strategy):  # saves need peers
+                        self._input_position.assign(position0 + self.step - start)
+                        path = self.save_checkpoint()
+                        self._log(f"\nInterrupted at step {self.step}; saved {path}.")
+                    raise
+                self._input_position.assign(position0 + self.step - start)
+                self.save_checkpoint()
+                with dog.guard():
+                    checksum = self._check_in_sync()
+            finally:
+                self._watchdog = None
+        self._log(
+            f"{name}: step {self.step}, weights identical on all "
+            f"{self.strategy.num_replicas_in_sync} replicas (checksum {checksum:.10g})."
+        )
         return self
+
+    def _gather(self, values):
+        """Gathers a float64 vector from every replica of every worker: [replicas, n]."""
+        local = tf.constant([values], tf.float64)
+        per_replica = self.strategy.experimental_distribute_values_from_function(lambda _: local)
+        return self.strategy.gather(per_replica, axis=0).numpy()
 
     def _check_same_step(self):
         """All workers must resume from the same checkpoint (model_dir on shared storage)."""
-        steps = tf.constant([self.step, -self.step], tf.int64)
-        high, neg_low = self.strategy.reduce(
-            tf.distribute.ReduceOp.MAX, self.strategy.experimental_distribute_values_from_function(
-                lambda ctx: steps), axis=None).numpy()
-        if high != -neg_low:
-            raise multi_worker.PeerFailureError(
-                f"The workers restored different steps (from {-neg_low} to {high}) from "
-                f"{self._checkpoint_dir}: every worker must see the chief's model_dir (use "
-                "shared storage, e.g. a gs:// bucket or NFS)."
+        steps = self._gather([self.step])[:, 0]
+        if steps.min() != steps.max():
+            raise RunMismatchError(
+                f"The workers restored different steps ({sorted(set(steps.astype(int)))}) "
+                f"from {self._checkpoint_dir}: every worker must see the chief's model_dir "
+                "(use shared storage, e.g. a gs:// bucket or NFS)."
             )
+
+    def _check_in_sync(self):
+        """Checks that every worker ends with the same weights; returns their checksum."""
+        gan = self.gan
+        weights = gan.generator.weights + gan.discriminator.weights
+        if gan.ema_generator is not None:
+            weights += gan.ema_generator.weights
+        sums = [float(np.sum(np.asarray(v, np.float64))) for v in weights]
+        gathered = self._gather(sums)
+        if not (gathered == gathered[0]).all():
+            raise multi_worker.PeerFailureError(
+                f"The workers' weights differ at step {self.step}: the replicas went out of "
+                "sync. Report this as a bug, with the config."
+            )
+        return float(np.sum(np.abs(sums)))
 
     def _write_settings(self):
         if self.is_chief and read_settings(self.model_dir) is None:

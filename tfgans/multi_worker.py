@@ -23,9 +23,11 @@ temporary directory of their own that they delete (`worker_dir`).
 """
 
 import atexit
+import contextlib
 import faulthandler
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -55,8 +57,19 @@ class PeerFailureError(RuntimeError):
 
 
 def is_multi_worker(strategy):
-    """True for a `MultiWorkerMirroredStrategy` (trained by `train_loop`, not `fit`)."""
+    """True for a `MultiWorkerMirroredStrategy` (guarded by a `Watchdog`)."""
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def uses_train_loop(strategy):
+    """True for the strategies `GANEstimator` trains with `train_loop` instead of `fit`:
+    `MultiWorkerMirroredStrategy` (where `fit` fails) and `MirroredStrategy`, where
+    `fit` runs `train_step` as a nested `tf.function` per replica, and the all-reduce of
+    synchronized batch norm's backward pass then pairs up wrongly with the optimizer's
+    gradient all-reduce: the weights silently differ from one device's (seen with the
+    DCGAN, Adam and `synchronized_bn`); `train_loop` matches one device to float32
+    rounding."""
+    return is_multi_worker(strategy) or isinstance(strategy, tf.distribute.MirroredStrategy)
 
 
 def worker_name(strategy):
@@ -91,28 +104,47 @@ def worker_dir(model_dir, strategy):
     return path
 
 
-class Watchdog:
-    """Ends the process when training stops making progress or a peer fails.
+class NoWatchdog:
+    """A `Watchdog` that watches nothing (one machine: no peer can die)."""
 
-    `beat()` after every step (and save). A daemon thread checks that the last beat is at
-    most `timeout` seconds old (`first_timeout` before the first beat: tracing, compiling
-    and the collectives' set-up take longer than a step). When it is older, or the
-    guarded block raises an error of a failed peer, it prints `message()` on stderr and
-    calls `os._exit(EXIT_PEER_FAILURE)`: a strategy whose peer died cannot be used again,
-    and a normal exit can hang in TensorFlow's shutdown, waiting for the dead peer.
+    def guard(self, first=False):
+        return contextlib.nullcontext()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Watchdog:
+    """Ends the process when a collective section stalls or a peer fails.
+
+    Wrap every section that waits for the other workers (a training step, a save, a
+    gather) in `with watchdog.guard():`. A daemon thread checks that no guarded section
+    runs longer than `timeout` seconds (`first_timeout` for those marked `first=True`: the
+    first step traces and compiles, the first gather waits for every worker to start);
+    time outside guarded
+    sections (this worker's own callbacks) is not counted. When a section overruns, or
+    raises the error of a failed peer, it prints `message(reason)` on stderr and calls
+    `os._exit(EXIT_PEER_FAILURE)`: a strategy whose peer died cannot be used again, and a
+    normal exit can hang in TensorFlow's shutdown, waiting for the dead peer.
+
+    A guarded section also waits while a peer runs its own unguarded work (the chief's
+    evaluation, samples): `timeout` must be longer than the longest such pause.
 
     Args:
-        timeout: seconds a step (or a save) may take.
-        first_timeout: seconds the first step may take.
+        timeout: seconds a guarded section may take.
+        first_timeout: seconds the first guarded section may take.
         message: a function (reason) -> the line to print.
-        exit: call `os._exit` (False: only raise `PeerFailureError`, for tests).
+        exit: call `os._exit` (False: raise `PeerFailureError` instead, for tests).
 
     Example:
     ```python
-    with Watchdog(60, 600, lambda why: f"stopped: {why}") as dog:
-        for _ in range(steps):
-            step()
-            dog.beat()
+    with Watchdog(600, 1800, lambda why: f"stopped: {why}") as dog:
+        for i in range(steps):
+            with dog.guard(first=i == 0):
+                step()
     ```
     """
 
@@ -121,14 +153,25 @@ class Watchdog:
         self.first_timeout = float(first_timeout)
         self.message = message
         self.exit = exit
-        self._beats = 0
-        self._last = None
+        self._since = None  # start of the running guarded section, None outside one
+        self._limit = None
         self._stop = threading.Event()
         self._thread = None
 
-    def beat(self):
-        self._beats += 1
-        self._last = time.monotonic()
+    @contextlib.contextmanager
+    def guard(self, first=False):
+        """Times the enclosed section; a peer's error inside it ends the process."""
+        self._limit = self.first_timeout if first else self.timeout
+        self._since = time.monotonic()
+        try:
+            yield
+        except _PEER_ERRORS as e:
+            self._since = None
+            summary = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", " ".join(str(e).split()))
+            summary = summary.split(" Additional GRPC error")[0][:300]
+            self._fail(f"a collective failed ({type(e).__name__}: {summary})")
+            raise
+        self._since = None
 
     def _fail(self, reason):
         try:
@@ -144,25 +187,23 @@ class Watchdog:
         raise PeerFailureError(line)
 
     def _watch(self):
-        while not self._stop.wait(0.5):
-            limit = self.timeout if self._beats else self.first_timeout
-            if time.monotonic() - self._last > limit:
-                what = "step" if self._beats else "first step"
-                self._fail(f"no progress for {limit:.0f} s (a {what} is stuck: a peer died "
-                           "or stopped responding)")
+        while not self._stop.wait(0.25):
+            since, limit = self._since, self._limit
+            if since is not None and time.monotonic() - since > limit:
+                try:
+                    self._fail(f"no progress for {limit:.0f} s (waiting for a peer that died "
+                               "or stopped responding)")
+                except PeerFailureError:
+                    pass
                 return
 
     def __enter__(self):
-        self._last = time.monotonic()
         self._thread = threading.Thread(target=self._watch, name="tfgans-watchdog", daemon=True)
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, *exc):
         self._stop.set()
-        if exc is not None and isinstance(exc, _PEER_ERRORS):
-            summary = " ".join(str(exc).split())[:400]
-            self._fail(f"a collective failed ({type(exc).__name__}: {summary})")
         return False
 
 
@@ -186,7 +227,7 @@ def make_train_function(gan, strategy):
 
 
 def train_loop(gan, strategy, dataset, start, max_steps, chunk, callbacks, watchdog,
-               after_step=None):
+               verbose=0):
     """Trains `gan` under `strategy` from step `start` to `max_steps`, like `fit` would.
 
     Epochs are `chunk` steps (metrics reset at each, as in `fit(steps_per_epoch=chunk)`),
@@ -199,32 +240,33 @@ def train_loop(gan, strategy, dataset, start, max_steps, chunk, callbacks, watch
         start, max_steps: the global steps to train from and to.
         chunk: steps per epoch.
         callbacks: Keras callbacks.
-        watchdog: a `Watchdog` (entered) to beat after every step.
-        after_step: a function (step) called after every step (e.g. checkpoints; on every
-            worker, since a save may run collectives).
+        watchdog: a `Watchdog` (entered) that guards every step, or a `NoWatchdog`.
+        verbose: Keras' progress bar setting (0: none).
     """
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     iterator = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
     train_function = make_train_function(gan, strategy)
-    callback_list = keras.callbacks.CallbackList(callbacks, model=gan)
+    epochs = -(-max_steps // chunk)
+    callback_list = keras.callbacks.CallbackList(
+        callbacks, add_progbar=verbose != 0, verbose=1 if verbose == "auto" else verbose,
+        epochs=epochs, steps=chunk, model=gan,
+    )
     gan.stop_training = False
     callback_list.on_train_begin()
     logs = {}
     step = start
     epoch = start // chunk
     while step < max_steps and not gan.stop_training:
-        gan.reset_metrics()
+        with watchdog.guard(first=step == start):  # an all-reduce on MWMS
+            gan.reset_metrics()
         callback_list.on_epoch_begin(epoch)
         batch = 0
         while batch < chunk and step < max_steps and not gan.stop_training:
             callback_list.on_train_batch_begin(batch)
-            logs = {k: float(v) for k, v in train_function(iterator).items()}
+            with watchdog.guard(first=step == start):
+                logs = {k: float(v) for k, v in train_function(iterator).items()}
             step = int(gan.generator_optimizer.iterations.numpy())
-            watchdog.beat()
-            if after_step is not None:
-                after_step(step)
-                watchdog.beat()
             callback_list.on_train_batch_end(batch, logs)
             batch += 1
         callback_list.on_epoch_end(epoch, logs)

@@ -1,0 +1,232 @@
+"""Scaling out on loopback: two `MultiWorkerMirroredStrategy` workers on 127.0.0.1 (one
+process each, `TF_CONFIG`), a worker killed mid-run, and `MirroredStrategy` over two
+logical CPUs, all through the CLI, all compared with a one-process run of the same config
+and seed (issue 6's acceptance tests).
+
+The DCGAN is the default one, narrowed (model.width=8) and with synchronized batch norm:
+without it each replica normalises with its own half of the batch, which is a different
+computation from one device's.
+"""
+
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from pipelines import config as config_lib
+from pipelines import run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STEPS = 6
+CONFIG = f"""\
+model: {{name: dcgan, latent_dim: 16, width: 8, synchronized_bn: true}}
+data: {{name: image_folder, path: images, batch_size: 8}}
+loss: {{name: wasserstein, n_critic: 2}}
+train: {{steps: {STEPS}, checkpoint_every: 2, sample_every: 2, log_every: 2}}
+eval: {{every: 0}}
+"""
+EXIT_PEER_FAILURE = 75
+RUN_TIMEOUT = 300  # seconds a whole two-worker run may take on 2 busy cores
+STOP_TIMEOUT = 60  # seconds the survivor may take to exit after its peer is killed
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A folder with tiny.yaml and 32 28x28 greyscale PNGs."""
+    folder = tmp_path_factory.mktemp("multi_worker")
+    os.makedirs(folder / "images")
+    rng = np.random.default_rng(0)
+    for i in range(32):
+        pixels = rng.integers(0, 256, (28, 28, 1), dtype=np.uint8)
+        (folder / "images" / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    (folder / "tiny.yaml").write_text(CONFIG)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference(project):
+    """Variables of the one-process run (default strategy) at STEPS, from its checkpoint."""
+    config = config_lib.load_config(str(project / "tiny.yaml"))
+    model_dir = str(project / "reference")
+    run.train(config, model_dir, verbose=0)
+    return checkpoint_values(model_dir)
+
+
+def checkpoint_values(model_dir):
+    """{name: array} of every variable in the latest checkpoint of a run."""
+    path = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+    assert path is not None, f"no checkpoint in {model_dir}"
+    reader = tf.train.load_checkpoint(path)
+    names = [n for n in reader.get_variable_to_shape_map() if n != "_CHECKPOINTABLE_OBJECT_GRAPH"]
+    return {n: reader.get_tensor(n) for n in names}
+
+
+def assert_same_run(values, reference):
+    assert sorted(values) == sorted(reference)
+    for name in reference:
+        np.testing.assert_allclose(values[name], reference[name], atol=1e-5, err_msg=name)
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def env(**extra):
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT, **extra}
+
+
+def cli(project, model_dir, *overrides):
+    args = [sys.executable, "-m", "pipelines.cli", "train", "tiny.yaml", "--model-dir", model_dir]
+    for item in overrides:
+        args += ["--set", item]
+    return args
+
+
+def start_workers(project, model_dir, *overrides, trace=None):
+    """Starts the two workers of a multi_worker run; worker 1 under strace when `trace`
+    names a log file. Each worker gets its own TMPDIR: project/tmp<i>."""
+    ports = free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    procs = []
+    for index in range(2):
+        tmp = project / f"tmp{index}"
+        tmp.mkdir(exist_ok=True)
+        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        args = cli(project, model_dir, "distribute.strategy=multi_worker",
+                   "distribute.peer_timeout=30", *overrides)
+        if index == 1 and trace:
+            args = ["strace", "-f", "--seccomp-bpf", "-o", trace, "-e",
+                    "trace=openat,creat,rename,renameat,renameat2,mkdir,mkdirat,unlink,unlinkat,"
+                    "rmdir,truncate"] + args
+        procs.append(subprocess.Popen(
+            args, cwd=project, env=env(TF_CONFIG=tf_config, TMPDIR=str(tmp)),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))
+    return procs
+
+
+def finish(procs, timeout=RUN_TIMEOUT):
+    """Waits for the processes (killing them all past `timeout`); returns [(rc, out, err)]."""
+    deadline = time.monotonic() + timeout
+    results = []
+    for proc in procs:
+        try:
+            out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            for p in procs:
+                p.kill()
+            pytest.fail(f"the workers did not finish within {timeout} s")
+        results.append((proc.returncode, out, err))
+    return results
+
+
+def strace_available():
+    return shutil.which("strace") is not None and subprocess.run(
+        ["strace", "-f", "--seccomp-bpf", "-o", os.devnull, "-e", "trace=openat", "true"],
+        capture_output=True,
+    ).returncode == 0
+
+
+def writes_under(trace, folder):
+    """The syscalls in an strace log that create, change or remove something in `folder`."""
+    folder = os.path.realpath(folder)
+    bad = []
+    with open(trace) as f:
+        for line in f:
+            if f'"{folder}' not in line:
+                continue
+            if "openat(" in line and not any(m in line for m in ("O_WRONLY", "O_RDWR", "O_CREAT")):
+                continue
+            if "= -1" in line and "ENOENT" in line and "mkdir" not in line:
+                continue
+            bad.append(line.strip())
+    return bad
+
+
+# ------------------------------------------------------------------------- two workers
+
+
+def test_two_workers_equal_one_process_and_only_the_chief_writes(project, reference):
+    model_dir = str(project / "two_workers")
+    trace = str(project / "worker1.strace") if strace_available() else None
+    procs = start_workers(project, model_dir, trace=trace)
+    results = finish(procs)
+    for index, (rc, out, err) in enumerate(results):
+        assert rc == 0, f"worker {index} failed ({rc}):\n{out}\n{err}"
+    # Both workers end with the same weights: each checks the others' at the end (an
+    # all-gather of per-variable sums) and prints the checksum.
+    sums = [line.split("checksum ")[1] for _, out, _ in results for line in out.splitlines()
+            if "weights identical on all 2 replicas" in line]
+    assert len(sums) == 2 and sums[0] == sums[1], [r[1] for r in results]
+    # ... equal to the one-process run's, to float32 rounding.
+    assert_same_run(checkpoint_values(model_dir), reference)
+    # Only the chief wrote the run: one set of TensorBoard files (named with the chief's
+    # pid), and worker 1 left nothing in its TMPDIR.
+    events = glob.glob(os.path.join(model_dir, "logs", "*", "events.out.tfevents.*"))
+    assert len(events) == 2 and all(f".{procs[0].pid}." in e for e in events), events
+    assert os.listdir(project / "tmp1") == []
+    if trace:
+        assert writes_under(trace, model_dir) == []
+        assert writes_under(trace, str(project / "reference")) == []  # sanity of the filter
+    assert sorted(os.listdir(model_dir)) == sorted(os.listdir(project / "reference"))
+
+
+def test_killed_worker_stops_the_survivor_and_a_restart_resumes_exactly(project, reference):
+    model_dir = str(project / "killed")
+    procs = start_workers(project, model_dir)
+    state = os.path.join(model_dir, "checkpoints", "checkpoint")
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not os.path.exists(state):
+        assert time.monotonic() < deadline, "no checkpoint was written"
+        assert procs[0].poll() is None and procs[1].poll() is None, finish(procs)
+        time.sleep(0.05)
+    procs[1].send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    (rc, out, err), _ = finish(procs, timeout=STOP_TIMEOUT)
+    stopped = time.monotonic() - killed
+    assert rc == EXIT_PEER_FAILURE, f"{rc}\n{out}\n{err}"
+    lines = [line for line in err.splitlines() if line.startswith("tfgans: error:")]
+    assert len(lines) == 1, err
+    assert "multi-worker training stopped on worker 0 of 2" in lines[0]
+    assert "Restart all workers with the same command to resume from the last checkpoint" in lines[0]
+    stopped_at = int(tf.train.latest_checkpoint(os.path.dirname(state)).rsplit("-", 1)[1])
+    assert stopped_at < STEPS  # it stopped mid-run
+    print(f"survivor exited {stopped:.1f} s after its peer was killed, at step {stopped_at}")
+
+    results = finish(start_workers(project, model_dir))
+    for index, (rc, out, err) in enumerate(results):
+        assert rc == 0, f"worker {index} failed on restart ({rc}):\n{out}\n{err}"
+    assert f"Resuming {model_dir} at step" in results[0][1]
+    assert_same_run(checkpoint_values(model_dir), reference)
+    # The killed worker's checkpoint folder is gone too (autograph's files of the killed
+    # process are TensorFlow's, not ours).
+    assert [n for n in os.listdir(project / "tmp1") if n.startswith("tfgans-")] == []
+
+
+# --------------------------------------------------------------------------- mirrored
+
+
+def test_mirrored_over_two_cpus_equals_default(project, reference):
+    model_dir = str(project / "mirrored")
+    proc = subprocess.run(
+        cli(project, model_dir, "distribute.strategy=mirrored",
+            "distribute.devices=[/cpu:0, /cpu:1]"),
+        cwd=project, env=env(), capture_output=True, text=True, timeout=RUN_TIMEOUT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_same_run(checkpoint_values(model_dir), reference)
