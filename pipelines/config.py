@@ -122,6 +122,8 @@ class DistributeConfig:
     strategy: str = _spec("default", "str", choices=("default", "mirrored", "multi_worker", "tpu"))
     devices: tuple = _spec(None, "str_list", nullable=True,
                            doc="mirrored only: device names; null: all GPUs (or the CPU)")
+    tpu: str = _spec(None, "str", nullable=True,
+                     doc="tpu only: the TPU's name, or local on a Cloud TPU VM; null: $TPU_NAME")
     peer_timeout: float = _spec(600.0, "float", low=0.0, low_open=True,
                                 doc="multi_worker: seconds a step may wait for the other "
                                 "workers before this one exits (status 75); must exceed "

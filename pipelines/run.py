@@ -37,6 +37,7 @@ RESUMABLE_KEYS = frozenset(
         "distribute.strategy",
         "distribute.devices",
         "distribute.peer_timeout",
+        "distribute.tpu",
         "data.data_dir",
         "eval.every",
         "eval.num_samples",
@@ -91,7 +92,7 @@ def make_strategy(distribute_config):
     default: the default (one-device) strategy; mirrored: `MirroredStrategy` over
     `distribute.devices` (None: all GPUs, or the CPU); multi_worker:
     `MultiWorkerMirroredStrategy()` (cluster from TF_CONFIG); tpu:
-    `TPUStrategy(TPUClusterResolver())`.
+    `TPUStrategy(TPUClusterResolver(distribute.tpu))` ("local" on a Cloud TPU VM).
 
     Devices "/cpu:1", "/cpu:2", ... in `distribute.devices` are made as logical CPUs when
     the machine has one CPU device (for testing several replicas without GPUs).
@@ -109,7 +110,7 @@ def make_strategy(distribute_config):
         if name == "multi_worker":
             return tf.distribute.MultiWorkerMirroredStrategy()
         if name == "tpu":
-            resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(distribute_config.tpu)
             tf.config.experimental_connect_to_cluster(resolver)
             tf.tpu.experimental.initialize_tpu_system(resolver)
             return tf.distribute.TPUStrategy(resolver)
