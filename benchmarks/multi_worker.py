@@ -11,6 +11,7 @@ time between machines. The one-process run goes first, then the two workers toge
 Prints a markdown table.
 
     python benchmarks/multi_worker.py [--steps 20] [--warmup 3] [--batch 64] [--width 16]
+                                      [--local-bn]   (plain batch norm: no BN all-reduces)
 """
 
 import argparse
@@ -42,7 +43,8 @@ def child(args):
     with strategy.scope():
         keras.utils.set_random_seed(0)
         gan = tfgans.GAN(
-            DCGANGenerator((28, 28, 1), latent_dim=128, width=args.width, synchronized_bn=True),
+            DCGANGenerator((28, 28, 1), latent_dim=128, width=args.width,
+                           synchronized_bn=not args.local_bn),
             DCGANDiscriminator((28, 28, 1), width=args.width),
             latent_dim=128,
         )
@@ -80,6 +82,7 @@ def spawn(args, role, tf_config=None):
     command = [sys.executable, os.path.abspath(__file__), "--role", role,
                "--steps", str(args.steps), "--warmup", str(args.warmup),
                "--batch", str(args.batch), "--width", str(args.width)]
+    command += ["--local-bn"] if args.local_bn else []
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
 
 
@@ -96,6 +99,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=3, help="untimed first steps")
     parser.add_argument("--batch", type=int, default=64, help="global batch size")
     parser.add_argument("--width", type=int, default=16, help="DCGAN base filters")
+    parser.add_argument("--local-bn", action="store_true",
+                        help="per-replica batch norm (synchronized by default)")
     parser.add_argument("--role", choices=("main", "one", "worker"), default="main")
     args = parser.parse_args()
     if args.role != "main":
@@ -110,7 +115,8 @@ def main():
     two = max(w["seconds_per_step"] for w in workers)  # a step ends when the slowest does
 
     cores = os.cpu_count()
-    print(f"DCGAN width {args.width}, global batch {args.batch}, n_critic 5, "
+    bn = "per-replica" if args.local_bn else "synchronized"
+    print(f"DCGAN width {args.width} ({bn} batch norm), global batch {args.batch}, n_critic 5, "
           f"{args.steps} timed steps after {args.warmup}, {cores} CPU cores, no XLA\n")
     print("| setup | replicas | batch per replica | ms / step | images / s | vs one process |")
     print("|---|---|---|---|---|---|")
