@@ -36,7 +36,7 @@ eval: {{every: 0}}
 """
 EXIT_PEER_FAILURE = 75
 RUN_TIMEOUT = 300  # seconds a whole two-worker run may take on 2 busy cores
-STOP_TIMEOUT = 60  # seconds the survivor may take to exit after its peer is killed
+STOP_TIMEOUT = 90  # seconds the survivor may take to exit after its peer is killed
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def start_workers(project, model_dir, *overrides, trace=None):
         tmp.mkdir(exist_ok=True)
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         args = cli(project, model_dir, "distribute.strategy=multi_worker",
-                   "distribute.peer_timeout=30", *overrides)
+                   "distribute.peer_timeout=45", *overrides)
         if index == 1 and trace:
             args = ["strace", "-f", "--seccomp-bpf", "-o", trace, "-e",
                     "trace=openat,creat,rename,renameat,renameat2,mkdir,mkdirat,unlink,unlinkat,"
@@ -230,3 +230,27 @@ def test_mirrored_over_two_cpus_equals_default(project, reference):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert_same_run(checkpoint_values(model_dir), reference)
+
+
+# --------------------------------------------------------------------------- watchdog
+
+
+def test_watchdog_reports_a_stalled_section_and_a_failed_collective(capsys):
+    from tfgans.multi_worker import PeerFailureError, Watchdog
+
+    lines = []
+    with Watchdog(0.3, 5.0, lambda why: lines.append(why) or f"stopped: {why}", exit=False) as dog:
+        with dog.guard(first=True):
+            time.sleep(0.6)  # under first_timeout: fine
+        assert lines == []
+        with dog.guard():
+            time.sleep(1.0)  # over timeout: reported by the watchdog thread
+        assert len(lines) == 1 and "no progress for 0.3 s" in lines[0]
+    assert "stopped: no progress" in capsys.readouterr().err
+    with Watchdog(60, 60, lambda why: f"stopped: {why}", exit=False) as dog:
+        with pytest.raises(PeerFailureError, match="a collective failed .UnavailableError: peer gone"):
+            with dog.guard():
+                raise tf.errors.UnavailableError(None, None, "peer gone")
+        with pytest.raises(ValueError):  # other errors pass through untouched
+            with dog.guard():
+                raise ValueError("not a peer")

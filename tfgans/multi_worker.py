@@ -191,7 +191,7 @@ class Watchdog:
             since, limit = self._since, self._limit
             if since is not None and time.monotonic() - since > limit:
                 try:
-                    self._fail(f"no progress for {limit:.0f} s (waiting for a peer that died "
+                    self._fail(f"no progress for {limit:g} s (waiting for a peer that died "
                                "or stopped responding)")
                 except PeerFailureError:
                     pass
