@@ -312,7 +312,8 @@ def evaluate_generator(gan, evaluator, num_samples, seed=0, progress=False, per_
     """
     evaluator.reset_fake()
     images, labels = generated_for_evaluation(gan, num_samples, seed)
-    evaluator.update_fake_from((images, labels), batch_size=500, progress=progress)
+    evaluator.update_fake_from((images, labels), num_samples, batch_size=500,
+                               progress=progress)
     return evaluator.result(per_class=per_class)
 
 
