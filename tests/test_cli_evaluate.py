@@ -49,7 +49,8 @@ def test_evaluate_a_short_run(project, capsys):
 
 
 def test_evaluate_an_image_shape_the_extractor_cannot_take(project, capsys):
-    assert cli.main(["train", "tiny.yaml", "--model-dir", "run8", "--set", "train.steps=2"]) == 0
+    assert cli.main(["train", "tiny.yaml", "--model-dir", "run8", "--set", "train.steps=2",
+                     "--set", "train.jit_compile=false"]) == 0
     capsys.readouterr()
     assert not os.path.exists(project / "run8" / "eval.json")  # 8x8: no evaluation (auto)
     fails(capsys, ["evaluate", "run8", "--num-samples", "2000"],
