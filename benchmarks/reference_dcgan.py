@@ -5,9 +5,9 @@ train_step): a plain `keras.Model` holding a generator and a discriminator, a cu
 `train_step` with one discriminator and one generator update, the non-saturating loss
 (binary cross-entropy, the generator trained on "real" labels), no penalty, Adam(1e-4) for
 both networks, a little noise on the discriminator's labels. Adapted to 28x28x1 images in
-[-1, 1] and to CPU budgets: filters scaled by `width / 64` (see `WIDTH`); the generator starts at 7x7 and upsamples twice (the example's third upsampling,
-to 64x64, is dropped) and ends in tanh instead of sigmoid; the discriminator downsamples
-28 -> 14 -> 7 -> 4.
+[-1, 1] and to CPU budgets: filters scaled by `width / 64` (see `WIDTH`); the generator
+starts at 7x7 and upsamples twice (the example's third upsampling, to 64x64, is dropped)
+and ends in tanh instead of sigmoid; the discriminator downsamples 28 -> 14 -> 7 -> 4.
 
 Deliberately none of tfgans: no EMA, no XLA flags beyond Keras' default, no stateless noise.
 

@@ -136,7 +136,8 @@ class EvalConfig:
     of `tfgans evaluate`."""
 
     every: int = _spec(1000, "int", low=0,
-                       doc="evaluate every this many steps while training (and at the end); 0: never")
+                       doc="evaluate every this many steps while training (and at the end); "
+                       "0: never")
     num_samples: int = _spec(1000, "int", low=2,
                              doc="generated and real images per evaluation while training")
     extractor: str = _spec("auto", "str", choices=("auto", "fashion_mnist", "inception", "none"),

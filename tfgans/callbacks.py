@@ -431,7 +431,9 @@ class PeriodicEvaluation(keras.callbacks.Callback):
 
             evaluator = Evaluator(self.extractor, max_kept=self.num_samples, seed=self.seed,
                                   **self.evaluator_kwargs)
-            real = self.real() if callable(self.real) and not hasattr(self.real, "shape") else self.real
+            real = self.real
+            if callable(real) and not hasattr(real, "shape"):
+                real = real()
             evaluator.update_real_from(real, self.num_samples, batch_size=500)
             self._evaluator = evaluator
         return self._evaluator
