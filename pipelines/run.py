@@ -1,7 +1,8 @@
 """End-to-end runs: config -> strategy -> input pipeline -> `GANEstimator` -> train / generate.
 
 A run directory (`model_dir`) holds `config.yaml` (the resolved config), `estimator.json`,
-`checkpoints/`, `logs/` (TensorBoard) and `samples/` (PNG grids). Training again with the
+`checkpoints/`, `logs/` (TensorBoard), `samples/` (PNG grids) and `eval.json` (the metric
+history of the periodic evaluation and of `tfgans evaluate`). Training again with the
 same model_dir resumes; a config that differs in anything but the keys of
 `RESUMABLE_KEYS` (how long and on what it runs) is an error, not a silent mix.
 

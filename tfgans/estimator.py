@@ -6,7 +6,8 @@ A model directory holds:
   seed, ...). Opening the directory with different settings is an error, not a silent mix.
 - `checkpoints/`: `tf.train.CheckpointManager` checkpoints (the last `keep_checkpoints`),
   written every `checkpoint_every` steps, at the end of `train` and on Ctrl-C.
-- `logs/train`, `logs/samples`: TensorBoard event files; `samples/`: PNG grids.
+- `logs/train`, `logs/samples`, `logs/eval`: TensorBoard event files; `samples/`: PNG
+  grids; `eval.json`: the metric history (`tfgans.callbacks.PeriodicEvaluation`, evaluate).
 
 Exact resume. A checkpoint holds every weight of the generator, the discriminator and the
 EMA generator, every variable of both optimizers (the step counter among them) and the
