@@ -393,6 +393,15 @@ class GANEstimator:
         with dog.guard() if dog is not None else contextlib.nullcontext():
             return self._manager.save(checkpoint_number=step)
 
+    def _save_progress(self, position0, start, interrupted=False):
+        """Records the input position (`position0` plus the steps trained since `start`)
+        and saves a checkpoint; returns its path."""
+        self._input_position.assign(position0 + self.step - start)
+        path = self.save_checkpoint()
+        if interrupted:
+            self._log(f"\nInterrupted at step {self.step}; saved {path}.")
+        return path
+
     def _require_checkpoint(self, what):
         if self.latest_checkpoint() is None and self.step == 0:
             raise NoCheckpointError(
@@ -525,12 +534,9 @@ class GANEstimator:
                 shuffle=False,
             )
         except KeyboardInterrupt:
-            self._input_position.assign(position0 + self.step - start)
-            path = self.save_checkpoint()
-            self._log(f"\nInterrupted at step {self.step}; saved {path}.")
+            self._save_progress(position0, start, interrupted=True)
             raise
-        self._input_position.assign(position0 + self.step - start)
-        self.save_checkpoint()
+        self._save_progress(position0, start)
         return self
 
     def _train_multi_worker(self, dataset, start, max_steps, chunk, callbacks):
@@ -567,12 +573,9 @@ class GANEstimator:
                     )
                 except KeyboardInterrupt:
                     if not multi_worker.is_multi_worker(self.strategy):  # saves need peers
-                        self._input_position.assign(position0 + self.step - start)
-                        path = self.save_checkpoint()
-                        self._log(f"\nInterrupted at step {self.step}; saved {path}.")
+                        self._save_progress(position0, start, interrupted=True)
                     raise
-                self._input_position.assign(position0 + self.step - start)
-                self.save_checkpoint()
+                self._save_progress(position0, start)
                 with dog.guard():
                     checksum = self._check_in_sync()
             finally:
@@ -724,7 +727,6 @@ class _Checkpointer(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         step = callbacks_lib.global_step(self.model)
-        if step // self.estimator.checkpoint_every > self._last // self.estimator.checkpoint_every:
-            self.estimator._input_position.assign(self.start_position + step - self.start_step)
-            self.estimator.save_checkpoint()
+        if callbacks_lib._crossed(self._last, step, self.estimator.checkpoint_every):
+            self.estimator._save_progress(self.start_position, self.start_step)
         self._last = step
