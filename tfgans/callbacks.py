@@ -25,6 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgans import multi_worker
 from tfgans.files import atomic_write
 
 
@@ -464,7 +465,7 @@ class PeriodicEvaluation(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         strategy = getattr(self.model, "distribute_strategy", None) or tf.distribute.get_strategy()
-        self._chief = bool(strategy.extended.should_checkpoint)
+        self._chief = multi_worker.is_chief(strategy)
         self._last_step = global_step(self.model)  # the last step evaluated, or the start
 
     def on_train_batch_end(self, batch, logs=None):
