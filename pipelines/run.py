@@ -405,8 +405,6 @@ def export(model_dir, export_dir, version=None, overwrite=False):
     """
     if version is not None and version < 0:
         raise RunError(f"--version must be an integer >= 0. Received: --version {version}")
-    if os.path.isfile(export_dir):
-        raise RunError(f"The export dir {export_dir} is a file: name a directory.")
     _, estimator = load_run(model_dir)
     try:
         return estimator.export_saved_model(export_dir, version=version, overwrite=overwrite)
