@@ -27,6 +27,12 @@ EXIT_INTERRUPTED = 130
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (plus the exit status 2)."""
 
+    def format_help(self):
+        epilog = getattr(self, "epilog_fn", None)
+        if epilog is not None:  # computed on demand: it imports the presets (TensorFlow)
+            self.epilog = epilog()
+        return super().format_help()
+
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
@@ -58,10 +64,12 @@ def _import_tensorflow_quietly():
 
 
 def _config_keys_help():
-    from pipelines.config import schema
+    _import_tensorflow_quietly()
+    from pipelines.config import flat_schema
 
-    lines = ["config keys (section.key: default):"]
-    for key, (default, _, doc) in schema().items():
+    lines = ["config keys of the default preset, dcgan (section.key: default; other presets "
+             "add their own model keys):"]
+    for key, (default, _, doc) in flat_schema().items():
         lines.append(f"  {key}: {default!r}" + (f"  ({doc})" if doc else ""))
     return "\n".join(lines)
 
@@ -73,9 +81,9 @@ def _add_train(subparsers):
         description="Trains the experiment of CONFIG in a run directory, resuming it when "
         "the directory already holds that run. Writes config.yaml, checkpoints/, logs/ "
         "(TensorBoard) and samples/ there.",
-        epilog=_config_keys_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.epilog_fn = _config_keys_help
     parser.add_argument("config", metavar="CONFIG", help="YAML config file (see configs/)")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

@@ -1,7 +1,14 @@
 """Experiment configs: a typed schema with a default for every key, YAML files,
 `--set a.b=value` overrides and validation.
 
-A config file names only what differs from the defaults:
+The schema is assembled from declarations, not written here once for all: the pipeline's
+own sections (`data`, `train`, `distribute`, `eval`), the settings the preset's trainer
+declares (`tfgans.GAN.SETTINGS`: `loss.*`, `model.latent_dim`, `train.ema`, ...), one
+optimizer per network it trains (`optimizer.<network>`, `optimizer.<network>_lr`, ...),
+and the model keys the preset declares (`model.width`, ...). `model.name` picks the preset.
+
+Precedence, lowest first: the declared defaults, the preset's (the paper's settings:
+`model.name: sngan` brings hinge and no gradient penalty), the config file, `--set`.
 
 ```yaml
 model: {name: dcgan, latent_dim: 128}
@@ -14,17 +21,22 @@ Example:
 >>> config.train.steps                                                             # doctest: +SKIP
 100
 
+A key whose default is null is resolved when a run starts (`resolve`): the run's
+`config.yaml` holds the effective values (the loss' penalty weight, the image size, ...),
+never null for "the default".
+
 Every problem (missing file, invalid YAML, unknown key, wrong type, value out of range,
 unknown model / loss / dataset name) raises `ConfigError`, a `ValueError` whose message is
 one line naming the key, the value received, where it came from and what is accepted.
 """
 
-import dataclasses
 import difflib
 import math
 import os
 
 import yaml
+
+from tfgans.settings import Key
 
 
 class ConfigError(ValueError):
@@ -34,162 +46,199 @@ class ConfigError(ValueError):
         super().__init__(" ".join(str(message).split()))
 
 
-# Field specs: the type, the accepted values, and whether null is allowed. They live in the
-# dataclass fields' metadata, so the schema is the dataclasses below and nothing else.
+# ------------------------------------------------------------------- the pipeline's keys
+
+DATA = {
+    "name": Key("fashion_mnist", "str", doc="fashion_mnist, image_folder, tfds/<name>"),
+    "batch_size": Key(64, "int", low=1, doc="global batch size (all replicas)"),
+    "labels": Key(False, "bool", doc="feed class labels (conditional models)"),
+    "path": Key(None, "str", nullable=True, path=True, doc="image folder (image_folder)"),
+    "data_dir": Key(None, "str", nullable=True, path=True,
+                    doc="TFDS data dir; null: $TFDS_DATA_DIR or ~/tensorflow_datasets"),
+    "image_size": Key(None, "int", low=1, nullable=True,
+                      doc="resize to this; null: the data's own size"),
+    "channels": Key(None, "int", low=1, high=4, nullable=True,
+                    doc="image channels; null: the data's (set when the run starts)"),
+    "shuffle_buffer": Key(10_000, "int", low=1),
+}
+TRAIN = {
+    "steps": Key(20_000, "int", low=1, doc="training steps"),
+    "checkpoint_every": Key(1000, "int", low=1),
+    "keep_checkpoints": Key(3, "int", low=1),
+    "sample_every": Key(500, "int", low=1),
+    "log_every": Key(100, "int", low=1),
+    "steps_per_execution": Key(1, "int", low=1),
+    "jit_compile": Key("auto", "bool_or_auto", doc="XLA: true, false or auto (on for one device)"),
+    "mixed_precision": Key("float32", "str", nullable=True,
+                           choices=("float32", "mixed_float16", "mixed_bfloat16"),
+                           doc="dtype policy; null: float32"),
+}
+DISTRIBUTE = {
+    "strategy": Key("default", "str", choices=("default", "mirrored", "multi_worker", "tpu")),
+    "devices": Key(None, "str_list", nullable=True,
+                   doc="mirrored only: device names; null: all GPUs (or the CPU)"),
+    "tpu": Key(None, "str", nullable=True,
+               doc="tpu only: the TPU's name, or local on a Cloud TPU VM; null: $TPU_NAME"),
+    "peer_timeout": Key(600.0, "float", low=0.0, low_open=True,
+                        doc="multi_worker: seconds a step may wait for the other workers "
+                        "before this one exits (status 75); must exceed the chief's "
+                        "evaluation time"),
+}
+EVAL = {
+    "every": Key(1000, "int", low=0,
+                 doc="evaluate every this many steps while training (and at the end); 0: never"),
+    "num_samples": Key(1000, "int", low=2,
+                       doc="generated and real images per evaluation while training"),
+    "extractor": Key("auto", "str", choices=("auto", "fashion_mnist", "inception", "none"),
+                     doc="feature extractor; auto: the Fashion-MNIST classifier for 28x28x1 "
+                     "images, else none"),
+    "kid_subset_size": Key(1000, "int", low=2, doc="KID's subset size"),
+}
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+#: The optimizer keys shared by the networks (each network has `<net>` and `<net>_lr`).
+OPTIMIZER_SHARED = {
+    "beta_1": Key(0.0, "float", low=0.0, high=1.0, high_open=True, doc="Adam's beta_1"),
+    "beta_2": Key(0.9, "float", low=0.0, high=1.0, high_open=True, doc="Adam's beta_2"),
+    "momentum": Key(0.0, "float", low=0.0, high=1.0, high_open=True,
+                    doc="SGD's and RMSprop's momentum"),
+}
+#: Sections in file order.
+SECTIONS = ("model", "data", "loss", "optimizer", "train", "distribute", "eval")
 
 
-def _spec(default, kind, *, low=None, high=None, low_open=False, high_open=False,
-          choices=None, nullable=False, path=False, doc=""):
-    meta = dict(kind=kind, low=low, high=high, low_open=low_open, high_open=high_open,
-                choices=choices, nullable=nullable, path=path, doc=doc)
-    return dataclasses.field(default=default, metadata=meta)
+def _preset(name):
+    import tfgans.models
+
+    return tfgans.models.get(name)
 
 
-@dataclasses.dataclass(frozen=True)
-class ModelConfig:
-    """The generator / discriminator pair (`tfgans.models.get(name)` builds it)."""
+def trainer_class(config_or_name):
+    """The trainer class of a config's (or a model name's) preset."""
+    import tfgans.training
 
-    name: str = _spec("dcgan", "str", doc="model builder: dcgan, mlp")
-    latent_dim: int = _spec(128, "int", low=1)
-    width: int = _spec(64, "int", low=1, doc="base number of filters / units")
-    spectral_norm: bool = _spec(False, "bool", doc="spectral norm in the discriminator")
-    conditioning: str = _spec(None, "str", nullable=True, choices=("concat", "projection", "acgan"),
-                              doc="class conditioning of the discriminator; needs data.labels")
-    synchronized_bn: bool = _spec(False, "bool", doc="cross-replica batch norm")
+    name = config_or_name if isinstance(config_or_name, str) else config_or_name.model.name
+    return tfgans.training.get_trainer(_preset(name).trainer)
 
 
-@dataclasses.dataclass(frozen=True)
-class DataConfig:
-    """The input pipeline (`pipelines.data.build_dataset`)."""
-
-    name: str = _spec("fashion_mnist", "str",
-                      doc="fashion_mnist, image_folder, tfds/<name>")
-    batch_size: int = _spec(64, "int", low=1, doc="global batch size (all replicas)")
-    labels: bool = _spec(False, "bool", doc="feed class labels (conditional models)")
-    path: str = _spec(None, "str", nullable=True, path=True, doc="image folder (image_folder)")
-    data_dir: str = _spec(None, "str", nullable=True, path=True,
-                          doc="TFDS data dir; null: $TFDS_DATA_DIR or ~/tensorflow_datasets")
-    image_size: int = _spec(None, "int", low=1, nullable=True, doc="resize to this; null: native")
-    shuffle_buffer: int = _spec(10_000, "int", low=1)
-
-
-@dataclasses.dataclass(frozen=True)
-class LossConfig:
-    """The adversarial loss (`tfgans.losses.get(name)`) and its settings."""
-
-    name: str = _spec("wasserstein", "str",
-                      doc="wasserstein, minimax, non_saturating, hinge, least_squares, relativistic")
-    gradient_penalty: float = _spec(10.0, "float", low=0.0, nullable=True,
-                                    doc="WGAN-GP weight; null: the loss's default")
-    n_critic: int = _spec(None, "int", low=1, nullable=True,
-                          doc="D updates per G update; null: the loss's default")
-    label_smoothing: float = _spec(0.0, "float", low=0.0, high=1.0, high_open=True)
+def schema(model_name="dcgan"):
+    """{section: {key: Key}} for the preset `model_name`, with the preset's defaults."""
+    preset = _preset(model_name)
+    trainer = trainer_class(model_name)
+    sections = {
+        "model": {"name": Key("dcgan", "str", doc="the preset: " + ", ".join(_preset_names()))},
+        "data": dict(DATA), "loss": {}, "optimizer": {}, "train": dict(TRAIN),
+        "distribute": dict(DISTRIBUTE), "eval": dict(EVAL),
+    }
+    for setting in trainer.SETTINGS:
+        section, key = setting.key.split(".")
+        sections[section][key] = setting.spec
+    for network in trainer.TRAINED:
+        sections["optimizer"][network] = Key("adam", "str", choices=OPTIMIZERS,
+                                             doc=f"the {network}'s optimizer")
+        sections["optimizer"][f"{network}_lr"] = Key(1e-4, "float", low=0.0, low_open=True,
+                                                     doc=f"the {network}'s learning rate")
+    sections["optimizer"].update(OPTIMIZER_SHARED)
+    sections["model"].update(preset.keys)
+    for dotted, value in preset.defaults.items():
+        section, key = dotted.split(".")
+        sections[section][key] = _with_default(sections[section][key], value)
+    return sections
 
 
-@dataclasses.dataclass(frozen=True)
-class OptimizerConfig:
-    """Adam for both networks (WGAN-GP's settings by default)."""
+def _with_default(spec, value):
+    import dataclasses
 
-    generator_lr: float = _spec(1e-4, "float", low=0.0, low_open=True)
-    discriminator_lr: float = _spec(1e-4, "float", low=0.0, low_open=True)
-    beta_1: float = _spec(0.0, "float", low=0.0, high=1.0, high_open=True)
-    beta_2: float = _spec(0.9, "float", low=0.0, high=1.0, high_open=True)
+    return dataclasses.replace(spec, default=value)
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """The training loop."""
+def _preset_names():
+    import tfgans.models
 
-    steps: int = _spec(20_000, "int", low=1, doc="generator updates")
-    seed: int = _spec(0, "int", low=0)
-    ema: float = _spec(0.999, "float", low=0.0, high=1.0, low_open=True, high_open=True,
-                       nullable=True, doc="generator weight EMA decay; null: no EMA")
-    checkpoint_every: int = _spec(1000, "int", low=1)
-    keep_checkpoints: int = _spec(3, "int", low=1)
-    sample_every: int = _spec(500, "int", low=1)
-    log_every: int = _spec(100, "int", low=1)
-    steps_per_execution: int = _spec(1, "int", low=1)
-    jit_compile: object = _spec("auto", "bool_or_auto",
-                                doc="XLA: true, false or auto (on for one device)")
-    mixed_precision: str = _spec(None, "str", nullable=True,
-                                 choices=("mixed_float16", "mixed_bfloat16"))
+    return tfgans.models.PRESETS.names()
 
 
-@dataclasses.dataclass(frozen=True)
-class DistributeConfig:
-    """The `tf.distribute` strategy."""
-
-    strategy: str = _spec("default", "str", choices=("default", "mirrored", "multi_worker", "tpu"))
-    devices: tuple = _spec(None, "str_list", nullable=True,
-                           doc="mirrored only: device names; null: all GPUs (or the CPU)")
-    tpu: str = _spec(None, "str", nullable=True,
-                     doc="tpu only: the TPU's name, or local on a Cloud TPU VM; null: $TPU_NAME")
-    peer_timeout: float = _spec(600.0, "float", low=0.0, low_open=True,
-                                doc="multi_worker: seconds a step may wait for the other "
-                                "workers before this one exits (status 75); must exceed "
-                                "the chief's evaluation time")
+def flat_schema(model_name="dcgan"):
+    """{"section.key": (default, kind, doc)} for every key, for docs and --help."""
+    return {
+        f"{section}.{key}": (spec.default, spec.kind, spec.doc)
+        for section, keys in schema(model_name).items()
+        for key, spec in keys.items()
+    }
 
 
-@dataclasses.dataclass(frozen=True)
-class EvalConfig:
-    """Evaluation during training (`tfgans.callbacks.PeriodicEvaluation`) and the defaults
-    of `tfgans evaluate`."""
-
-    every: int = _spec(1000, "int", low=0,
-                       doc="evaluate every this many steps while training (and at the end); "
-                       "0: never")
-    num_samples: int = _spec(1000, "int", low=2,
-                             doc="generated and real images per evaluation while training")
-    extractor: str = _spec("auto", "str", choices=("auto", "fashion_mnist", "inception", "none"),
-                           doc="feature extractor; auto: the Fashion-MNIST classifier for "
-                           "28x28x1 images, else none")
-    kid_subset_size: int = _spec(1000, "int", low=2, doc="KID's subset size")
+# ---------------------------------------------------------------------------- the config
 
 
-@dataclasses.dataclass(frozen=True)
-class Config:
-    """A whole experiment. Frozen; compare with ==, copy with `apply_overrides`."""
+class Section:
+    """The frozen values of one config section: `config.train.steps`."""
 
-    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
-    data: DataConfig = dataclasses.field(default_factory=DataConfig)
-    loss: LossConfig = dataclasses.field(default_factory=LossConfig)
-    optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
-    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
-    distribute: DistributeConfig = dataclasses.field(default_factory=DistributeConfig)
-    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
+    def __init__(self, values):
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"This config has no key {name!r}.") from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Configs are frozen: use apply_overrides to change a key.")
+
+    def __eq__(self, other):
+        return isinstance(other, Section) and self._values == other._values
+
+    def __contains__(self, name):
+        return name in self._values
 
     def to_dict(self):
-        """Returns the config as nested plain dicts (lists, not tuples)."""
+        return dict(self._values)
+
+    def __repr__(self):
+        return f"Section({self._values!r})"
+
+
+class Config:
+    """A whole experiment: `config.<section>.<key>`. Frozen; compare with ==, copy with
+    `apply_overrides`. `Config()` is the default experiment."""
+
+    def __init__(self, values=None):
+        if values is None:
+            values = config_from_dict({}).to_dict(include_null=True)
+        object.__setattr__(self, "_sections", {s: Section(values.get(s, {})) for s in SECTIONS})
+
+    def __getattr__(self, name):
+        try:
+            return self._sections[name]
+        except KeyError:
+            raise AttributeError(f"A config has no section {name!r}.") from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Configs are frozen: use apply_overrides to change a key.")
+
+    def __eq__(self, other):
+        return isinstance(other, Config) and self.to_dict(True) == other.to_dict(True)
+
+    def to_dict(self, include_null=False):
+        """The config as nested plain dicts (lists, not tuples). Keys whose value is null
+        (not used, or resolved when a run starts) are left out unless `include_null`."""
         return {
-            section.name: {
-                f.name: _plain(getattr(getattr(self, section.name), f.name))
-                for f in dataclasses.fields(section.type)
+            section: {
+                key: _plain(value) for key, value in values._values.items()
+                if include_null or value is not None
             }
-            for section in dataclasses.fields(self)
+            for section, values in self._sections.items()
         }
 
     def to_yaml(self):
-        """Returns the config as YAML text that `load_config` reads back equal."""
+        """The config as YAML text that `load_config` reads back equal."""
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False)
-
-
-SECTIONS = {f.name: f.type for f in dataclasses.fields(Config)}
 
 
 def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def schema():
-    """Returns {"section.key": (default, kind, doc)} for every key, for docs and --help."""
-    return {
-        f"{section}.{f.name}": (f.default, f.metadata["kind"], f.metadata["doc"])
-        for section, cls in SECTIONS.items()
-        for f in dataclasses.fields(cls)
-    }
-
-
-# Loading.
+# ----------------------------------------------------------------------------- loading
 
 
 def _origin(origins, key):
@@ -198,7 +247,7 @@ def _origin(origins, key):
 
 
 def _unknown_key(key, valid, where, scope, name=None):
-    close = difflib.get_close_matches(name or key.split(".")[-1], valid, n=1)
+    close = difflib.get_close_matches(name or key.split(".")[-1], list(valid), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return ConfigError(
         f"Unknown config key {key!r}{where}. Valid keys {scope}: {', '.join(sorted(valid))}.{hint}"
@@ -238,7 +287,8 @@ def _parse_yaml(text, source):
 
 
 def _merge(raw, data, origin, base_dir, origins, bases):
-    """Merges a parsed mapping `data` into `raw`, checking sections and keys."""
+    """Merges a parsed mapping `data` into `raw` (keys are checked once the schema, which
+    depends on model.name, is known)."""
     if data is None:
         return
     if not isinstance(data, dict):
@@ -256,14 +306,10 @@ def _merge(raw, data, origin, base_dir, origins, bases):
                 f"Config key {section!r} is a section: it must be a mapping of keys, "
                 f"not {values!r} (from {origin})."
             )
-        valid = [f.name for f in dataclasses.fields(SECTIONS[section])]
         for key, value in values.items():
-            dotted = f"{section}.{key}"
-            if key not in valid:
-                raise _unknown_key(dotted, valid, f" (from {origin})", f"in {section!r}")
-            raw.setdefault(section, {})[key] = value
-            origins[dotted] = origin
-            bases[dotted] = base_dir
+            raw.setdefault(section, {})[str(key)] = value
+            origins[f"{section}.{key}"] = origin
+            bases[f"{section}.{key}"] = base_dir
 
 
 def parse_override(assignment):
@@ -294,8 +340,9 @@ def _apply_override(assignment, raw, origins, bases):
     elif parts[0] not in SECTIONS:
         raise _unknown_key(key, SECTIONS, f" (from {origin})", "at the top level", parts[0])
     elif len(parts) != 2:
-        valid = [f.name for f in dataclasses.fields(SECTIONS[parts[0]])]
-        raise _unknown_key(key, valid, f" (from {origin})", f"in {parts[0]!r}")
+        raise ConfigError(
+            f"Unknown config key {key!r} (from {origin}): keys are section.key, with one dot."
+        )
     else:
         _merge(raw, {parts[0]: {parts[1]: value}}, origin, os.getcwd(), origins, bases)
 
@@ -303,30 +350,29 @@ def _apply_override(assignment, raw, origins, bases):
 # Values: check types and ranges.
 
 
-def _describe(meta):
-    kind = meta["kind"]
-    if meta["choices"]:
-        text = "one of " + ", ".join(meta["choices"])
-    elif kind == "bool_or_auto":
+def _describe(spec):
+    if spec.choices:
+        text = "one of " + ", ".join(spec.choices)
+    elif spec.kind == "bool_or_auto":
         text = "true, false or auto"
     else:
         text = {"int": "an integer", "float": "a number", "bool": "true or false",
-                "str": "a string", "str_list": "a list of strings"}[kind]
+                "str": "a string", "str_list": "a list of strings"}[spec.kind]
         bounds = []
-        if meta["low"] is not None:
-            bounds.append(f"{'>' if meta['low_open'] else '>='} {meta['low']}")
-        if meta["high"] is not None:
-            bounds.append(f"{'<' if meta['high_open'] else '<='} {meta['high']}")
+        if spec.low is not None:
+            bounds.append(f"{'>' if spec.low_open else '>='} {float(spec.low) if spec.kind == 'float' else spec.low}")
+        if spec.high is not None:
+            bounds.append(f"{'<' if spec.high_open else '<='} {float(spec.high) if spec.kind == 'float' else spec.high}")
         if bounds:
             text += " " + " and ".join(bounds)
-    return text + (" or null" if meta["nullable"] else "")
+    return text + (" or null" if spec.nullable else "")
 
 
-def _coerce(meta, value):
-    """Returns `value` converted to the field's type, or raises ValueError."""
-    kind = meta["kind"]
+def _coerce(spec, value):
+    """Returns `value` converted to the key's type, or raises ValueError."""
+    kind = spec.kind
     if value is None:
-        if meta["nullable"]:
+        if spec.nullable:
             return None
         raise ValueError
     if kind == "bool" or (kind == "bool_or_auto" and not isinstance(value, str)):
@@ -349,7 +395,7 @@ def _coerce(meta, value):
     elif kind == "str":
         if not isinstance(value, str) or not value:
             raise ValueError
-        if meta["choices"] and value not in meta["choices"]:
+        if spec.choices and value not in spec.choices:
             raise ValueError
     elif kind == "str_list":
         if not isinstance(value, list) or not value or not all(
@@ -357,10 +403,10 @@ def _coerce(meta, value):
         ):
             raise ValueError
         return tuple(value)
-    low, high = meta["low"], meta["high"]
-    if low is not None and (value < low or (meta["low_open"] and value == low)):
+    low, high = spec.low, spec.high
+    if low is not None and (value < low or (spec.low_open and value == low)):
         raise ValueError
-    if high is not None and (value > high or (meta["high_open"] and value == high)):
+    if high is not None and (value > high or (spec.high_open and value == high)):
         raise ValueError
     return value
 
@@ -372,48 +418,56 @@ def _resolve_path(value, base_dir):
     return os.path.normpath(path)
 
 
+def _model_name(raw, origins):
+    name = raw.get("model", {}).get("name", "dcgan")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(
+            f"Config key 'model.name' must be a string. Received: model.name={name!r}"
+            f"{_origin(origins, 'model.name')}."
+        )
+    try:
+        _preset(name)
+    except ValueError as e:
+        raise ConfigError(f"Config key 'model.name'{_origin(origins, 'model.name')}: {e}") from None
+    return name
+
+
 def _build(raw, origins, bases):
-    sections = {}
-    for section, cls in SECTIONS.items():
-        values = {}
-        for f in dataclasses.fields(cls):
-            key = f"{section}.{f.name}"
-            if f.name not in raw.get(section, {}):
-                continue
-            value = raw[section][f.name]
+    sections = schema(_model_name(raw, origins))
+    for section, values in raw.items():
+        for key in values:
+            if key not in sections[section]:
+                raise _unknown_key(f"{section}.{key}", sections[section],
+                                   _origin(origins, f"{section}.{key}"), f"in {section!r}")
+    out = {}
+    for section, keys in sections.items():
+        out[section] = {}
+        for key, spec in keys.items():
+            dotted = f"{section}.{key}"
+            value = raw.get(section, {}).get(key, spec.default)
             try:
-                value = _coerce(f.metadata, value)
+                value = _coerce(spec, value)
             except (ValueError, TypeError):
                 raise ConfigError(
-                    f"Config key {key!r} must be {_describe(f.metadata)}. "
-                    f"Received: {key}={value!r}{_origin(origins, key)}."
+                    f"Config key {dotted!r} must be {_describe(spec)}. "
+                    f"Received: {dotted}={value!r}{_origin(origins, dotted)}."
                 ) from None
-            if f.metadata["path"] and value is not None:
-                value = _resolve_path(value, bases.get(key))
-            values[f.name] = value
-        sections[section] = cls(**values)
-    return Config(**sections)
+            if spec.path and value is not None:
+                value = _resolve_path(value, bases.get(dotted))
+            out[section][key] = value
+    return Config(out)
 
 
 # Whole-config checks: names and keys that depend on each other.
 
 
-def _check_name(key, value, get, origins):
-    try:
-        get(value)
-    except ValueError as e:
-        raise ConfigError(f"Config key {key!r}{_origin(origins, key)}: {e}") from None
-
-
 def _check_names(config, origins):
-    import tfgans.losses
-    import tfgans.models
-
     from pipelines import data
 
-    _check_name("model.name", config.model.name, tfgans.models.get, origins)
-    _check_name("loss.name", config.loss.name, tfgans.losses.get, origins)
-    _check_name("data.name", config.data.name, data.check_dataset_name, origins)
+    try:
+        data.check_dataset_name(config.data.name)
+    except ValueError as e:
+        raise ConfigError(f"Config key 'data.name'{_origin(origins, 'data.name')}: {e}") from None
 
 
 def _check_consistency(config, origins):
@@ -433,10 +487,15 @@ def _check_consistency(config, origins):
             f"Config key 'data.path' is only used by data.name=image_folder, not "
             f"{d.name!r}{_origin(origins, 'data.path')}: remove it."
         )
-    if config.model.conditioning is not None and not d.labels:
+    if "conditioning" in config.model and config.model.conditioning is not None and not d.labels:
         raise ConfigError(
             f"Config key 'model.conditioning' is {config.model.conditioning!r} but "
             "data.labels is false: a conditional model needs labels (set data.labels: true)."
+        )
+    if "num_classes" in config.data and config.data.num_classes is not None and not d.labels:
+        raise ConfigError(
+            "Config key 'data.num_classes' is set but data.labels is false: set "
+            "data.labels: true for a conditional model, or remove data.num_classes."
         )
     e = config.eval
     if e.every and e.extractor != "none" and e.num_samples < e.kid_subset_size:
@@ -457,14 +516,14 @@ def config_from_dict(data=None, overrides=(), *, base_dir=None, source="<dict>",
     """Builds a validated `Config` from a mapping (as read from YAML) and overrides.
 
     Args:
-        data: {section: {key: value}}; missing keys take their defaults.
+        data: {section: {key: value}}; missing keys take their defaults (the preset's,
+            else the declared ones).
         overrides: "section.key=value" strings (values read as YAML scalars), or
             ("section.key", value) pairs; later ones win.
         base_dir: folder that relative paths in `data` resolve against (paths given in
             overrides resolve against the current directory). None: the current directory.
         source: where `data` came from, for messages.
-        check_names: check model / loss / dataset names against their registries
-            (imports tfgans and TensorFlow).
+        check_names: check the dataset name against its registry.
 
     Raises:
         ConfigError: see the module docstring.
@@ -527,28 +586,85 @@ def save_config(config, path):
 
 def config_diff(a, b):
     """Returns ["section.key: a_value != b_value", ...] for the keys where a and b differ."""
-    flat_a, flat_b = a.to_dict(), b.to_dict()
+    flat_a, flat_b = a.to_dict(True), b.to_dict(True)
     return [
-        f"{section}.{key}: {flat_a[section][key]!r} != {flat_b[section][key]!r}"
+        f"{section}.{key}: {flat_a[section].get(key)!r} != {flat_b[section].get(key)!r}"
         for section in flat_a
-        for key in flat_a[section]
-        if flat_a[section][key] != flat_b[section][key]
+        for key in sorted(set(flat_a[section]) | set(flat_b[section]), key=list(
+            {**flat_a[section], **flat_b[section]}).index)
+        if flat_a[section].get(key) != flat_b[section].get(key)
     ]
+
+
+# ------------------------------------------------------------------- effective values
+
+
+def resolve(config, image_shape, num_classes):
+    """The config with every null that stands for "the default" replaced by the value the
+    run uses: the trainer's effective settings (its `resolve_settings`: a loss' penalty
+    weight and n_critic), the preset's (`Preset.resolve`: the conditioning a conditional
+    model gets), the data's image size, channels and classes, the dtype policy.
+
+    Args:
+        image_shape: (height, width, channels) of the training images.
+        num_classes: the dataset's classes when data.labels is true, else None.
+    """
+    preset = _preset(config.model.name)
+    trainer = trainer_class(config)
+    values = config.to_dict(include_null=True)
+    args = trainer_arguments(config)
+    args.pop("num_classes", None)
+    effective = trainer.resolve_settings(
+        **{k: v for k, v in args.items() if k in _resolvable(trainer)}
+    )
+    for setting in trainer.SETTINGS:
+        if setting.argument in effective:
+            section, key = setting.key.split(".")
+            values[section][key] = effective[setting.argument]
+    data = values["data"]
+    data["image_size"] = int(image_shape[0])
+    data["channels"] = int(image_shape[-1])
+    if "num_classes" in data:
+        data["num_classes"] = num_classes
+    if "ema" in values["train"] and values["train"]["ema"] is None:
+        values["train"]["ema"] = 0.0
+    if values["train"]["mixed_precision"] is None:
+        values["train"]["mixed_precision"] = "float32"
+    if data["data_dir"] is None and data["name"] != "image_folder":
+        from pipelines.data import default_data_dir
+
+        data["data_dir"] = default_data_dir()
+    values["model"] = preset.resolve(values["model"], num_classes)
+    return Config(values)
+
+
+def _resolvable(trainer):
+    import inspect
+
+    return set(inspect.signature(trainer.resolve_settings).parameters)
+
+
+def trainer_arguments(config):
+    """{argument: value} of the preset trainer's declared settings (`SETTINGS`)."""
+    trainer = trainer_class(config)
+    out = {}
+    for setting in trainer.SETTINGS:
+        section, key = setting.key.split(".")
+        out[setting.argument] = getattr(getattr(config, section), key)
+    return out
 
 
 def quick_config(config, steps=20):
     """Shrinks a config for a smoke run (big_vision's `runlocal`): few steps, small
     batches and model, frequent logs, samples and checkpoints."""
-    return apply_overrides(
-        config,
-        {
-            "train.steps": steps,
-            "train.checkpoint_every": steps,
-            "train.sample_every": steps,
-            "train.log_every": 1,
-            "data.batch_size": min(config.data.batch_size, 16),
-            "data.shuffle_buffer": min(config.data.shuffle_buffer, 1000),
-            "model.width": min(config.model.width, 16),
-        },
-        check_names=False,
-    )
+    overrides = {
+        "train.steps": steps,
+        "train.checkpoint_every": steps,
+        "train.sample_every": steps,
+        "train.log_every": 1,
+        "data.batch_size": min(config.data.batch_size, 16),
+        "data.shuffle_buffer": min(config.data.shuffle_buffer, 1000),
+    }
+    if "width" in config.model:
+        overrides["model.width"] = min(config.model.width, 16)
+    return apply_overrides(config, overrides, check_names=False)

@@ -1,10 +1,12 @@
-"""End-to-end runs: config -> strategy -> input pipeline -> `GANEstimator` -> train / generate.
+"""End-to-end runs: config -> strategy -> input pipeline -> preset -> `tfgans.Estimator`
+-> train / generate / evaluate / export.
 
-A run directory (`model_dir`) holds `config.yaml` (the resolved config), `estimator.json`,
-`checkpoints/`, `logs/` (TensorBoard), `samples/` (PNG grids) and `eval.json` (the metric
-history of the periodic evaluation and of `tfgans evaluate`). Training again with the
-same model_dir resumes; a config that differs in anything but the keys of
-`RESUMABLE_KEYS` (how long and on what it runs) is an error, not a silent mix.
+A run directory (`model_dir`) holds `config.yaml` (the resolved config with effective
+values: the run's one fingerprint), `checkpoints/`, `logs/` (TensorBoard), `samples/` (PNG
+grids) and `eval.json` (the metric history of the periodic evaluation and of
+`tfgans evaluate`). Training again with the same model_dir resumes; a config that differs
+in anything but the keys of `RESUMABLE_KEYS` (how long and on what it runs) is an error,
+not a silent mix.
 
 Example:
 ```python
@@ -15,12 +17,12 @@ run.generate("runs/dcgan", num_samples=64, out="samples.png")
 ```
 """
 
-import inspect
 import math
 import os
 
+from pipelines import config as config_lib
 from pipelines import data as data_lib
-from pipelines.config import ConfigError, config_diff, load_config, save_config
+from pipelines.config import ConfigError, load_config
 
 CONFIG_FILE = "config.yaml"
 
@@ -62,22 +64,15 @@ def default_model_dir(config_path):
 # ---------------------------------------------------------------------------- strategy
 
 
-def check_distribute(config):
-    """Rejects settings Keras 3.15 cannot run under MirroredStrategy, before any setup."""
-    dist, train = config.distribute, config.train
-    if dist.strategy in _MIRRORED:
-        if train.jit_compile is True:
-            raise ConfigError(
-                f"Config key 'train.jit_compile' is true, which does not work with "
-                f"distribute.strategy={dist.strategy} (Keras 3.15 fails to compile the "
-                "distributed step): set it to auto or false."
-            )
-        if train.steps_per_execution > 1:
-            raise ConfigError(
-                f"Config key 'train.steps_per_execution' is {train.steps_per_execution}, which "
-                f"does not work with distribute.strategy={dist.strategy} (Keras 3.15 fails): "
-                "set it to 1."
-            )
+def check_train(config):
+    """Rejects what cannot run, before any setup: XLA or steps_per_execution > 1 with
+    several replicas (`tfgans.training.check_execution`, the one rule), and step counts
+    that are not multiples of train.steps_per_execution."""
+    from tfgans.training import check_execution
+
+    train = config.train
+    check_execution(train.jit_compile, train.steps_per_execution,
+                    multi_device=config.distribute.strategy in _MIRRORED)
     for key in ("checkpoint_every", "steps"):
         value = getattr(train, key)
         if value % train.steps_per_execution:
@@ -143,16 +138,6 @@ def _make_logical_cpus(devices):
             pass
 
 
-def check_batch_size(config, strategy):
-    replicas = strategy.num_replicas_in_sync
-    if config.data.batch_size % replicas:
-        raise ConfigError(
-            f"Config key 'data.batch_size' ({config.data.batch_size}) must be divisible by the "
-            f"{replicas} replicas of distribute.strategy={config.distribute.strategy}: use a "
-            f"multiple of {replicas}."
-        )
-
-
 # -------------------------------------------------------------------------- input, models
 
 
@@ -191,141 +176,85 @@ def num_classes(config):
     )
 
 
-def model_kwargs(model_config, build):
-    """The builder's keyword arguments from the model section (only those it accepts).
-
-    `model.width` is DCGAN's base filters, and an MLP's hidden units (two layers of
-    2 * width). A key set away from its default that the builder does not use is an error.
-    """
-    import dataclasses
-
-    params = inspect.signature(build).parameters
-    defaults = {f.name: f.default for f in dataclasses.fields(model_config)}
-    wanted = {k: getattr(model_config, k) for k in defaults if k not in ("name", "latent_dim")}
-    kwargs = {}
-    if "width" not in params and "hidden_units" in params:
-        kwargs["hidden_units"] = (2 * wanted.pop("width"),) * 2
-    for key, value in wanted.items():
-        if key in params:
-            kwargs[key] = value
-        elif value != defaults[key]:
-            raise ConfigError(
-                f"Config key 'model.{key}' is not used by model {model_config.name!r}: remove it."
-            )
-    return kwargs
-
-
-def model_fns(config, image_shape, classes):
-    """Returns (generator_fn, discriminator_fn) for the estimator: one call of the model
-    builder, made by whichever function runs first (inside the strategy scope)."""
-    import tfgans.models
-
-    build = tfgans.models.get(config.model.name)
-    kwargs = model_kwargs(config.model, build)
-    pair = []
-
-    def built():
-        if not pair:
-            pair.extend(build(tuple(image_shape), config.model.latent_dim, classes, **kwargs))
-        return pair
-
-    return (lambda: built()[0]), (lambda: built()[1])
-
-
-def make_estimator(config, model_dir, strategy, image_shape, classes, verbose="auto"):
-    """The `GANEstimator` for `config` (weights initialised from train.seed)."""
+def make_estimator(config, model_dir, strategy, verbose="auto"):
+    """The `tfgans.Estimator` of a resolved config (see `pipelines.config.resolve`): the
+    preset's networks and trainer, each trained network's optimizer from the optimizer
+    section, the trainer's declared settings, weights initialised from train.seed."""
     import keras
 
     import tfgans
+    import tfgans.models
 
+    preset = tfgans.models.get(config.model.name)
+    trainer_cls = config_lib.trainer_class(config)
+    arguments = config_lib.trainer_arguments(config)
+    image_shape = (config.data.image_size, config.data.image_size, config.data.channels)
     keras.utils.set_random_seed(config.train.seed)
-    generator_fn, discriminator_fn = model_fns(config, image_shape, classes)
-    opt, train = config.optimizer, config.train
-    return tfgans.GANEstimator(
-        generator_fn,
-        discriminator_fn,
-        latent_dim=config.model.latent_dim,
-        loss=config.loss.name,
-        model_dir=model_dir,
-        strategy=strategy,
-        num_classes=classes,
-        generator_lr=opt.generator_lr,
-        discriminator_lr=opt.discriminator_lr,
-        beta_1=opt.beta_1,
-        beta_2=opt.beta_2,
-        gradient_penalty=config.loss.gradient_penalty,
-        n_critic=config.loss.n_critic,
-        label_smoothing=config.loss.label_smoothing,
-        ema_decay=train.ema,
-        seed=train.seed,
-        checkpoint_every=train.checkpoint_every,
-        keep_checkpoints=train.keep_checkpoints,
-        sample_every=train.sample_every,
-        log_every=train.log_every,
-        jit_compile=train.jit_compile,
-        steps_per_execution=train.steps_per_execution,
-        mixed_precision=train.mixed_precision,
-        config=config.to_yaml(),
-        verbose=verbose,
+
+    def trainer_fn():
+        networks = preset.networks(trainer_cls.TRAINED, image_shape, config.model.latent_dim,
+                                   arguments.get("num_classes"), config.model.to_dict())
+        optimizers = {name: make_optimizer(config.optimizer, name) for name in trainer_cls.TRAINED}
+        return trainer_cls.create(networks, optimizers, **arguments)
+
+    train = config.train
+    return tfgans.Estimator(
+        trainer_fn, model_dir, strategy, config=config.to_dict(), resumable_keys=RESUMABLE_KEYS,
+        checkpoint_every=train.checkpoint_every, keep_checkpoints=train.keep_checkpoints,
+        sample_every=train.sample_every, log_every=train.log_every,
+        jit_compile=train.jit_compile, steps_per_execution=train.steps_per_execution,
+        mixed_precision=train.mixed_precision, verbose=verbose,
         peer_timeout=config.distribute.peer_timeout,
     )
+
+
+def make_optimizer(section, network):
+    """The optimizer the optimizer section names for `network` (`optimizer.<network>`:
+    adam, rmsprop or sgd, at `optimizer.<network>_lr`)."""
+    import keras
+
+    name, lr = getattr(section, network), getattr(section, f"{network}_lr")
+    if name == "adam":
+        return keras.optimizers.Adam(lr, beta_1=section.beta_1, beta_2=section.beta_2)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(lr, momentum=section.momentum)
+    return keras.optimizers.SGD(lr, momentum=section.momentum)
 
 
 # ------------------------------------------------------------------------------ runs
 
 
-def check_run_dir(config, model_dir):
-    """Returns the config stored in `model_dir` (None for a new run).
-
-    Raises:
-        RunError: model_dir holds a run whose config differs outside `RESUMABLE_KEYS`, or
-            checkpoints without a config.yaml.
-    """
-    path = os.path.join(model_dir, CONFIG_FILE)
+def check_run_dir(model_dir):
+    """Rejects a model_dir that is a file, or that holds checkpoints but no config.yaml
+    (the estimator compares an existing config.yaml with the config)."""
     if os.path.exists(model_dir) and not os.path.isdir(model_dir):
         raise RunError(f"model_dir {model_dir} is a file, not a folder: pick another --model-dir.")
-    if not os.path.exists(path):
-        if os.path.isdir(os.path.join(model_dir, "checkpoints")):
-            raise RunError(
-                f"model_dir {model_dir} holds checkpoints but no {CONFIG_FILE}: pick another "
-                "--model-dir."
-            )
-        return None
-    try:
-        stored = load_config(path, check_names=False)
-    except ConfigError as e:
-        raise RunError(f"model_dir {model_dir} holds a {CONFIG_FILE} that cannot be used: {e}") from None
-    diffs = [d for d in config_diff(stored, config) if d.split(":")[0] not in RESUMABLE_KEYS]
-    if diffs:
+    if not os.path.exists(os.path.join(model_dir, CONFIG_FILE)) and os.path.isdir(
+        os.path.join(model_dir, "checkpoints")
+    ):
         raise RunError(
-            f"model_dir {model_dir} holds a run with a different config ({'; '.join(diffs)}): "
-            "resume it with the same config (only train.steps, the checkpoint / sample / log "
-            "intervals, jit and the strategy may change) or pass another --model-dir."
+            f"model_dir {model_dir} holds checkpoints but no {CONFIG_FILE}: pick another "
+            "--model-dir."
         )
-    return stored
 
 
 def train(config, model_dir, verbose="auto"):
     """Trains (or resumes) the run of `config` in `model_dir` up to train.steps.
 
     Everything is checked (config, run directory, strategy, data, models) before the
-    resolved config is written to `model_dir/config.yaml`.
+    resolved config, with effective values, is written to `model_dir/config.yaml`.
 
     Returns:
-        The `GANEstimator`.
+        The `tfgans.Estimator`.
     """
-    check_distribute(config)
-    check_run_dir(config, model_dir)
+    check_train(config)
+    check_run_dir(model_dir)
     strategy = make_strategy(config.distribute)
-    check_batch_size(config, strategy)
     fn = input_fn(config)
     spec = fn().element_spec
     images = spec[0] if isinstance(spec, tuple) else spec
-    estimator = make_estimator(
-        config, model_dir, strategy, images.shape[1:], num_classes(config), verbose=verbose
-    )
-    if estimator.is_chief:  # other workers of a multi-worker run write nothing here
-        save_config(config, os.path.join(model_dir, CONFIG_FILE))
+    config = config_lib.resolve(config, images.shape[1:], num_classes(config))
+    estimator = make_estimator(config, model_dir, strategy, verbose=verbose)
     estimator.train(fn, max_steps=config.train.steps,
                     callbacks=eval_callbacks(config, model_dir, estimator))
     return estimator
@@ -337,21 +266,20 @@ def load_run(model_dir, verbose=0):
     Raises:
         RunError: model_dir holds no run, or no checkpoint.
     """
-    from tfgans.estimator import read_settings
-
     hint = f"train one with `tfgans train CONFIG --model-dir {model_dir}`"
     if not os.path.isdir(model_dir):
         raise RunError(f"model_dir {model_dir} does not exist: {hint}.")
-    settings = read_settings(model_dir)
-    if not os.path.exists(os.path.join(model_dir, CONFIG_FILE)) or settings is None:
+    if not os.path.exists(os.path.join(model_dir, CONFIG_FILE)):
         raise RunError(f"model_dir {model_dir} holds no run (no {CONFIG_FILE}): {hint}.")
     config = load_config(os.path.join(model_dir, CONFIG_FILE))
+    if config.data.image_size is None or config.data.channels is None:
+        raise RunError(
+            f"model_dir {model_dir} holds a {CONFIG_FILE} without the effective image size "
+            f"(data.image_size, data.channels): it was not written by `tfgans train`; {hint}."
+        )
     import tensorflow as tf
 
-    estimator = make_estimator(
-        config, model_dir, tf.distribute.get_strategy(), settings["image_shape"],
-        settings["num_classes"], verbose=verbose,
-    )
+    estimator = make_estimator(config, model_dir, tf.distribute.get_strategy(), verbose=verbose)
     if estimator.latest_checkpoint() is None:
         raise RunError(f"model_dir {model_dir} holds no checkpoint yet: {hint}.")
     return config, estimator
@@ -375,8 +303,8 @@ def generate(model_dir, num_samples, out, seed=0, labels=None):
         raise RunError(f"The output must be a .png file. Received: {out}")
     if os.path.isdir(out):
         raise RunError(f"The output {out} is a folder: name a .png file.")
-    _, estimator = load_run(model_dir)
-    classes = estimator.gan.num_classes
+    config, estimator = load_run(model_dir)
+    classes = config.data.num_classes if "num_classes" in config.data else None
     if labels is not None:
         labels = [int(x) for x in labels]
         if classes is None:
@@ -433,7 +361,7 @@ def eval_extractor(name, image_shape):
 def eval_callbacks(config, model_dir, estimator):
     """[`PeriodicEvaluation`] of the eval section (on the chief only), or []."""
     e = config.eval
-    extractor = eval_extractor(e.extractor, estimator.settings["image_shape"])
+    extractor = eval_extractor(e.extractor, estimator.trainer.image_shape)
     if not e.every or extractor is None or not getattr(estimator, "is_chief", True):
         return []
     from tfgans.callbacks import PeriodicEvaluation
@@ -472,7 +400,7 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 2:
         raise RunError(f"--num-samples must be at least 2. Received: --num-samples {num_samples}")
     config, estimator = load_run(model_dir)
-    shape = estimator.settings["image_shape"]
+    shape = estimator.trainer.image_shape
     name = eval_extractor(extractor or config.eval.extractor, shape)
     if name is None:
         raise RunError(

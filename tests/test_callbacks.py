@@ -52,8 +52,8 @@ def test_scalars_are_interval_means_across_epochs(tmp_path):
     steps since its last write, also across an epoch boundary."""
     model = types.SimpleNamespace(
         step=tf.Variable(0, dtype=tf.int64),
-        generator_optimizer=keras.optimizers.Adam(1e-3),
-        discriminator_optimizer=keras.optimizers.SGD(0.5),
+        optimizers={"generator": keras.optimizers.Adam(1e-3),
+                    "discriminator": keras.optimizers.SGD(0.5)},
     )
     cb = callbacks.GANTensorBoard(str(tmp_path), update_freq=2, config="a: 1")
     cb.set_model(model)
@@ -136,11 +136,10 @@ EVAL_IMAGES = np.random.default_rng(2).uniform(-1, 1, (30, 28, 28, 1)).astype("f
 
 
 def _model_stub(chief=True):
-    """What PeriodicEvaluation uses of a GAN: step, num_classes, generate, the strategy."""
+    """What PeriodicEvaluation uses of a trainer: step, evaluation_samples, the strategy."""
     return types.SimpleNamespace(
         step=tf.Variable(0, dtype=tf.int64),
-        num_classes=None,
-        generate=lambda num_samples, seed=0, labels=None: EVAL_IMAGES[::-1][:num_samples],
+        evaluation_samples=lambda num_samples, seed=0: (EVAL_IMAGES[::-1][:num_samples], None),
         distribute_strategy=types.SimpleNamespace(
             extended=types.SimpleNamespace(should_checkpoint=chief)),
     )

@@ -28,7 +28,7 @@ def test_export_next_free_version_overwrite_and_errors(project, capsys):
     from pipelines import run
 
     _, estimator = run.load_run("run")
-    expected = (estimator.gan.inference_generator(noise, training=False).numpy() + 1) / 2
+    expected = (estimator.trainer.inference_generator(noise, training=False).numpy() + 1) / 2
     np.testing.assert_allclose(images.numpy(), expected, atol=1e-5)
 
     # An existing version is refused, and left as it was; --overwrite replaces it.

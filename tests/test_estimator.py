@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import yaml
 
 import tfgans
 import tfgans.models
@@ -72,7 +73,7 @@ def test_checkpoints_every_n_keep_k_and_files(tmp_path):
     names = sorted(f for f in os.listdir(tmp_path / "checkpoints") if f.endswith(".index"))
     assert names == ["ckpt-6.index", "ckpt-7.index"]
     assert est.latest_checkpoint().endswith("ckpt-7")
-    assert {"estimator.json", "checkpoints", "logs", "samples"} <= set(os.listdir(tmp_path))
+    assert {"config.yaml", "checkpoints", "logs", "samples"} <= set(os.listdir(tmp_path))
     assert os.path.exists(tmp_path / "samples" / "step_00000006.png")
     # Already there: returns at once; `steps` trains that many more.
     assert est.train(input_fn, max_steps=5).step == 7
@@ -81,13 +82,14 @@ def test_checkpoints_every_n_keep_k_and_files(tmp_path):
 
 def test_different_settings_in_model_dir_is_an_error(tmp_path):
     make(tmp_path).train(input_fn, max_steps=2)
-    before = (tmp_path / "estimator.json").read_text()
-    with pytest.raises(RunMismatchError, match=r"different settings \(loss: 'wasserstein' != 'hinge'"):
+    before = (tmp_path / "config.yaml").read_text()
+    with pytest.raises(RunMismatchError, match=r"different config \(.*loss: 'wasserstein' != 'hinge'"):
         make(tmp_path, loss="hinge")
     with pytest.raises(RunMismatchError, match="seed: 0 != 1"):
         make(tmp_path, seed=1)
-    assert (tmp_path / "estimator.json").read_text() == before
-    assert json.loads(before)["image_shape"] == [4, 4, 1]
+    assert (tmp_path / "config.yaml").read_text() == before
+    fingerprint = yaml.safe_load(before)  # the trainer's effective settings
+    assert fingerprint["image_shape"] == [4, 4, 1] and fingerprint["gradient_penalty"] == 10.0
 
 
 def test_predict_evaluate(tmp_path):
@@ -154,9 +156,9 @@ def test_bad_arguments(tmp_path):
 
 
 def test_mirrored_rejects_jit_and_steps_per_execution_and_odd_batches(tmp_path, mirrored):
-    with pytest.raises(ValueError, match="jit_compile=True` does not work under MirroredStrategy"):
+    with pytest.raises(ValueError, match="jit_compile=True and steps_per_execution > 1 work on one"):
         make(tmp_path, strategy=mirrored, jit_compile=True)
-    with pytest.raises(ValueError, match="steps_per_execution` > 1 does not work"):
+    with pytest.raises(ValueError, match="steps_per_execution=3"):
         make(tmp_path, strategy=mirrored, steps_per_execution=3)
     est = make(tmp_path, strategy=mirrored, jit_compile="auto")
     assert est.jit_compile is False
@@ -168,7 +170,7 @@ def test_mirrored_rejects_jit_and_steps_per_execution_and_odd_batches(tmp_path, 
 def test_export_saved_model_calls_export(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(
-        tfgans.export, "export_generator",
+        tfgans.export, "export_trainer",
         lambda gan, export_dir, version=None, overwrite=False: calls.append(
             (gan, export_dir, version, overwrite)) or os.path.join(export_dir, "1"),
     )

@@ -280,9 +280,9 @@ def test_bad_call_inputs():
 
 
 def test_registry():
-    assert models.get("dcgan") is models.build_dcgan
-    assert models.get("mlp") is models.build_mlp
-    assert models.MODELS.names() == ["dcgan", "mlp"]
+    assert models.get("dcgan").build is models.build_dcgan
+    assert models.get("mlp").build is models.build_mlp
+    assert models.PRESETS.names() == ["dcgan", "mlp"]
     g, d = models.get("dcgan")(
         (28, 28, 1), LATENT, num_classes=4, width=4, conditioning="acgan", spectral_norm=True
     )
@@ -292,7 +292,7 @@ def test_registry():
     with pytest.raises(ValueError, match="Unknown model 'stylegan'.*dcgan, mlp"):
         models.get("stylegan")
     with pytest.raises(ValueError, match="already registered"):
-        models.MODELS.register("dcgan", models.build_dcgan)
+        models.PRESETS.register("dcgan", models.get("dcgan"))
 
 
 def test_mixed_bfloat16_outputs_are_float32():

@@ -11,15 +11,18 @@ images = gan.generate(num_samples=64, seed=0)
 """
 
 from tfgans import callbacks, export, layers, losses, metrics, models, penalties
-from tfgans.training import GAN, NonFiniteLossError
-from tfgans.estimator import GANEstimator
+from tfgans import training
+from tfgans.training import GAN, NonFiniteLossError, Trainer
+from tfgans.estimator import Estimator, GANEstimator
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Estimator",
     "GAN",
     "GANEstimator",
     "NonFiniteLossError",
+    "Trainer",
     "callbacks",
     "export",
     "layers",
@@ -27,4 +30,5 @@ __all__ = [
     "metrics",
     "models",
     "penalties",
+    "training",
 ]

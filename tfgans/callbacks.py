@@ -30,15 +30,15 @@ from tfgans.files import atomic_write
 
 
 def global_step(model):
-    """Returns the training step of `model` as an int: `model.step` for a GAN, else its
-    optimizer's iteration count."""
+    """Returns the training step of `model` as an int: `model.step` for a tfgans trainer,
+    else its optimizer's iteration count."""
     step = getattr(model, "step", None)
     if step is None:
         step = model.optimizer.iterations
     return int(step.numpy() if hasattr(step, "numpy") else step)
 
 
-def _crossed(previous, current, every):
+def crossed(previous, current, every):
     """True when a multiple of `every` lies in (previous, current]."""
     return current // every > previous // every
 
@@ -162,11 +162,8 @@ class GANTensorBoard(keras.callbacks.Callback):
         self._sums, self._batches = {}, 0
 
     def _learning_rates(self):
-        optimizers = {
-            "generator": getattr(self.model, "generator_optimizer", None),
-            "discriminator": getattr(self.model, "discriminator_optimizer", None),
-        }
-        if all(opt is None for opt in optimizers.values()):
+        optimizers = getattr(self.model, "optimizers", None)
+        if not isinstance(optimizers, dict) or not optimizers:  # a plain Keras model
             optimizers = {"": getattr(self.model, "optimizer", None)}
         rates = {}
         for name, opt in optimizers.items():
@@ -190,7 +187,7 @@ class GANTensorBoard(keras.callbacks.Callback):
             self._sums[name] = total
         self._batches = batches
         step = global_step(self.model)
-        if _crossed(self._last_step, step, self.update_freq):
+        if crossed(self._last_step, step, self.update_freq):
             self._write(step)
 
     def _write(self, step):
@@ -220,9 +217,9 @@ class GANTensorBoard(keras.callbacks.Callback):
 class SampleGrid(keras.callbacks.Callback):
     """Image grids of a fixed noise batch, to TensorBoard and / or PNG files.
 
-    The grid is `gan.generate(num_images, seed)` (the EMA generator when EMA is on): the
-    same noise every time, so grids at different steps are comparable. For a conditional
-    GAN each row is one class. Written at step 0, every `every` steps and at the end of
+    The grid is the trainer's `sample_grid(num_images, seed)` (for the GAN: the EMA
+    generator when EMA is on, the same noise every time, so grids at different steps are
+    comparable; for a conditional GAN each row is one class). Written at step 0, every `every` steps and at the end of
     training.
 
     Args:
@@ -258,9 +255,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def grid(self):
         """Returns the current sample grid, uint8 [H, W, C]."""
-        labels, columns = grid_layout(self.num_images, getattr(self.model, "num_classes", None))
-        num = self.num_images if labels is None else len(labels)
-        images = self.model.generate(num_samples=num, seed=self.seed, labels=labels)
+        images, columns = self.model.sample_grid(self.num_images, seed=self.seed)
         return image_grid(images, columns=columns)
 
     def write(self, step):
@@ -282,7 +277,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)
-        if _crossed(self._last_step, step, self.every):
+        if crossed(self._last_step, step, self.every):
             self.write(step)
 
     def on_train_end(self, logs=None):
@@ -296,23 +291,15 @@ class SampleGrid(keras.callbacks.Callback):
 # ------------------------------------------------------------------------- evaluation
 
 
-def generated_for_evaluation(gan, num_samples, seed=0):
-    """`(images, labels)` to evaluate `gan`: `gan.generate(num_samples, seed)` (the EMA
-    generator when EMA is on) and, for a conditional GAN, the classes in turn as labels
-    (labels is None otherwise)."""
-    num_classes = getattr(gan, "num_classes", None)
-    labels = None if num_classes is None else np.arange(num_samples) % num_classes
-    return gan.generate(num_samples=num_samples, seed=seed, labels=labels), labels
+def evaluate_generator(trainer, evaluator, num_samples, seed=0, progress=False, per_class=False):
+    """Metrics of a trainer's samples against the real side already in `evaluator`.
 
-
-def evaluate_generator(gan, evaluator, num_samples, seed=0, progress=False, per_class=False):
-    """Metrics of `gan`'s samples against the real side already in `evaluator`.
-
-    Forgets `evaluator`'s generated side, adds `num_samples` images of
-    `generated_for_evaluation(gan, num_samples, seed)` and returns `evaluator.result()`.
+    Forgets `evaluator`'s generated side, adds the `num_samples` images of
+    `trainer.evaluation_samples(num_samples, seed)` (for the GAN: the EMA generator when EMA
+    is on, a conditional GAN's classes in turn) and returns `evaluator.result()`.
     """
     evaluator.reset_fake()
-    images, labels = generated_for_evaluation(gan, num_samples, seed)
+    images, labels = trainer.evaluation_samples(num_samples, seed)
     evaluator.update_fake_from((images, labels), num_samples, batch_size=500,
                                progress=progress)
     return evaluator.result(per_class=per_class)
@@ -470,7 +457,7 @@ class PeriodicEvaluation(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)
-        if self._chief and _crossed(self._last_step, step, self.every):
+        if self._chief and crossed(self._last_step, step, self.every):
             self.evaluate(step)
 
     def on_train_end(self, logs=None):

@@ -1,25 +1,32 @@
-"""`GANEstimator`: TF-GAN-style train / evaluate / predict / export over one model directory.
+"""`Estimator`: train / evaluate / predict / export any tfgans trainer over one model
+directory, resumably; `GANEstimator`, the TF-GAN-style shortcut for the noise -> image GAN.
 
 A model directory holds:
 
-- `estimator.json`: the settings that define the run (architecture, loss, optimizers,
-  seed, ...). Opening the directory with different settings is an error, not a silent mix.
+- `config.yaml`: the run's fingerprint, with effective values: the resolved config of a
+  `tfgans train` run, or the trainer's `settings()` for a run made from Python. Opening the
+  directory with a different one is an error, not a silent mix (some keys, such as how
+  long and where a run trains, may change: `resumable_keys`).
 - `checkpoints/`: `tf.train.CheckpointManager` checkpoints (the last `keep_checkpoints`),
   written every `checkpoint_every` steps, at the end of `train` and on Ctrl-C.
 - `logs/train`, `logs/samples`, `logs/eval`: TensorBoard event files; `samples/`: PNG
   grids; `eval.json`: the metric history (`tfgans.callbacks.PeriodicEvaluation`, evaluate).
 
-Exact resume. A checkpoint holds every weight of the generator, the discriminator and the
-EMA generator, every variable of both optimizers (the step counter among them) and the
+Exact resume. A checkpoint holds what the trainer lists in `checkpoint_items()` (every
+weight of its networks and EMA copies, every optimizer variable, the step counter among
+them, the random-number state of layers such as Dropout, the family's own state) and the
 input position (batches consumed). Training noise is a pure function of (seed, step), so
 it needs no saved state. On resume the input is rebuilt and the consumed batches skipped,
 so training N steps, stopping and resuming to 2N gives the weights of 2N steps in one go,
 provided the input is deterministic (`tfgans` pipelines are: seeded shuffles,
 `deterministic=True`).
+
+The estimator speaks only the trainer contract (`tfgans.training.Trainer`): it reads no
+private attribute of a trainer.
 """
 
 import contextlib
-import json
+import inspect
 import math
 import os
 import tempfile
@@ -31,36 +38,37 @@ import tensorflow as tf
 from tfgans import callbacks as callbacks_lib
 from tfgans import multi_worker
 from tfgans.files import atomic_write
-from tfgans.training import GAN
-from tfgans.training.gan import _StopOnNonFinite
+from tfgans.training import GAN, StopOnNonFinite, Trainer, check_execution, is_multi_device
 
-SETTINGS_FILE = "estimator.json"
+CONFIG_FILE = "config.yaml"
 CHECKPOINT_DIR = "checkpoints"
-_FORMAT = 1
 
 
 class RunMismatchError(ValueError):
-    """The model_dir holds a run whose settings differ from the estimator's."""
+    """The model_dir holds a run whose fingerprint differs from the estimator's."""
 
 
 class NoCheckpointError(ValueError):
     """The model_dir holds no checkpoint (nothing was trained there yet)."""
 
 
-def read_settings(model_dir):
-    """Returns the settings stored in `model_dir/estimator.json`, or None if there are none."""
-    path = os.path.join(model_dir, SETTINGS_FILE)
+def read_fingerprint(model_dir):
+    """Returns the run fingerprint stored in `model_dir/config.yaml`, or None if there is
+    none."""
+    import yaml
+
+    path = os.path.join(model_dir, CONFIG_FILE)
     if not os.path.exists(path):
         return None
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        raise RunMismatchError(f"Cannot read {path} ({e}): restore or remove it.") from None
-
-
-def _write_json(path, data):
-    atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+            data = yaml.safe_load(f)
+    except (OSError, ValueError, yaml.YAMLError) as e:
+        message = " ".join(str(e).split())[:200]
+        raise RunMismatchError(f"Cannot read {path} ({message}): restore or remove it.") from None
+    if not isinstance(data, dict):
+        raise RunMismatchError(f"{path} does not hold a mapping: restore or remove it.")
+    return data
 
 
 def _differences(stored, current, prefix=""):
@@ -75,14 +83,15 @@ def _differences(stored, current, prefix=""):
     return []
 
 
-def _is_mirrored(strategy):
-    return isinstance(
-        strategy, (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
-    )
-
-
-def _is_tpu(strategy):
-    return isinstance(strategy, (tf.distribute.TPUStrategy, tf.distribute.experimental.TPUStrategy))
+def _plain(value):
+    """A JSON-like copy of `value` (tuples as lists, numpy scalars as Python)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _positive_int(name, value):
@@ -95,7 +104,7 @@ class _DtypePolicy:
     """Sets the global Keras dtype policy while models and optimizers are built."""
 
     def __init__(self, name):
-        self.name = name
+        self.name = None if name in (None, "float32") else name
 
     def __enter__(self):
         self.previous = keras.config.dtype_policy()
@@ -106,108 +115,62 @@ class _DtypePolicy:
         keras.config.set_dtype_policy(self.previous)
 
 
-class GANEstimator:
-    """Trains, evaluates, samples and exports a GAN in one model directory, resumably.
+class Estimator:
+    """Trains, evaluates, samples and exports any tfgans trainer in one model directory.
 
-    TF-GAN's `GANEstimator` for Keras 3: builder functions make the networks (inside
-    `strategy.scope()`), a `tfgans.GAN` trains them under `fit`, and everything lives in
-    `model_dir`. Creating an estimator on a directory that holds a run restores its latest
-    checkpoint; `train` continues from it.
+    `trainer_fn` builds the trainer (networks, optimizers, settings) inside
+    `strategy.scope()`; everything else lives in `model_dir`. Creating an estimator on a
+    directory that holds a run restores its latest checkpoint; `train` continues from it.
 
     Args:
-        generator_fn: a function with no arguments returning the generator (a Keras
-            model mapping noise [B, latent_dim], or `[noise, labels]` when conditional, to
-            images in [-1, 1]). Called inside `strategy.scope()`. A Keras model class with
-            default arguments works too.
-        discriminator_fn: likewise for the discriminator (images, or `[images, labels]`,
-            to logits [B, 1]; higher means "real").
-        latent_dim: size of the noise vector.
-        loss: a `tfgans.losses.get` name or a `GANLoss`.
+        trainer_fn: a function with no arguments returning a `tfgans.training.Trainer`,
+            compiled (with its optimizers) or not (then `compile()` gives the defaults).
+            Called inside `strategy.scope()`, with the dtype policy set.
         model_dir: the run directory; None: a new temporary directory.
         strategy: a `tf.distribute.Strategy`; None: the current (default) one.
-        num_classes: number of classes of a conditional GAN, else None.
-        generator_optimizer_fn, discriminator_optimizer_fn: functions with no arguments
-            returning Keras optimizers (called inside the scope); None: Adam with the
-            learning rates and betas below.
-        generator_lr, discriminator_lr, beta_1, beta_2: the default Adam optimizers'
-            settings (WGAN-GP's by default).
-        gradient_penalty, n_critic, label_smoothing: see `GAN.compile` (None: the loss'
-            defaults).
-        ema_decay: keep an exponential moving average of the generator (e.g. 0.999), used
-            by `predict`, samples and export.
-        seed: the seed all training noise derives from.
+        config: the run's fingerprint (a dict of effective values, e.g. the resolved
+            config), written to `config.yaml` and shown in TensorBoard; None: the trainer's
+            `settings()`.
+        resumable_keys: dotted keys of `config` that may differ when the run resumes (how
+            long and where it trains, not what it learns).
         checkpoint_every: save a checkpoint every this many steps (and at the end).
         keep_checkpoints: how many checkpoints to keep.
         sample_every: write a sample grid every this many steps.
         log_every: write TensorBoard scalars every this many steps.
         num_sample_images: images in the sample grids.
         jit_compile: True, False or "auto" (XLA on one device; off under MirroredStrategy,
-            where Keras 3.15 cannot compile the distributed step).
+            see `tfgans.training.check_execution`).
         steps_per_execution: training steps per `tf.function` call (one device only).
-        mixed_precision: None, "mixed_float16" or "mixed_bfloat16".
-        config: the run's resolved config (text or dict), shown in TensorBoard.
-        compile_kwargs: more `GAN.compile` arguments (penalty_type, weight_clip, ...).
+        mixed_precision: None (or "float32"), "mixed_float16" or "mixed_bfloat16".
         verbose: Keras' progress bar setting ("auto", 0, 1, 2).
         peer_timeout: under MultiWorkerMirroredStrategy, the seconds a training step (or
             a save) may wait for the other workers before this worker decides a peer died
             and exits (status `multi_worker.EXIT_PEER_FAILURE`, see `tfgans.multi_worker`).
-            TensorFlow's coordination service usually reports a dead peer within ~10 s;
-            this is the backstop. It must exceed the chief's longest pause (evaluation).
-            The first step gets `first_step_timeout` (start-up, tracing, compiling).
+            It must exceed the chief's longest pause (evaluation). The first step gets
+            `first_step_timeout` (start-up, tracing, compiling).
         first_step_timeout: see `peer_timeout`.
 
     Example:
     ```python
-    est = tfgans.GANEstimator(
-        generator_fn=lambda: MyGenerator(), discriminator_fn=lambda: MyDiscriminator(),
-        latent_dim=64, loss="wasserstein", model_dir="runs/mine", ema_decay=0.999)
-    est.train(lambda: pipelines.data.build_dataset("fashion_mnist", 64), max_steps=2000)
-    images = est.predict(num_samples=16, seed=0)      # [16, 28, 28, 1] in [-1, 1]
-    ```
+    def trainer_fn():
+        gan = tfgans.GAN(MyGenerator(), MyDiscriminator(), latent_dim=64, ema_decay=0.999)
+        gan.compile(loss="hinge")
+        return gan
 
-    Reference: TF-GAN's estimator, https://github.com/tensorflow/gan
+    est = tfgans.Estimator(trainer_fn, model_dir="runs/mine")
+    est.train(lambda: pipelines.data.build_dataset("fashion_mnist", 64), max_steps=2000)
+    ```
     """
 
-    def __init__(
-        self,
-        generator_fn,
-        discriminator_fn,
-        latent_dim=128,
-        loss="wasserstein",
-        model_dir=None,
-        strategy=None,
-        num_classes=None,
-        *,
-        generator_optimizer_fn=None,
-        discriminator_optimizer_fn=None,
-        generator_lr=1e-4,
-        discriminator_lr=1e-4,
-        beta_1=0.0,
-        beta_2=0.9,
-        gradient_penalty=None,
-        n_critic=None,
-        label_smoothing=0.0,
-        ema_decay=None,
-        seed=0,
-        checkpoint_every=1000,
-        keep_checkpoints=3,
-        sample_every=500,
-        log_every=100,
-        num_sample_images=64,
-        jit_compile="auto",
-        steps_per_execution=1,
-        mixed_precision=None,
-        config=None,
-        compile_kwargs=None,
-        verbose="auto",
-        peer_timeout=600.0,
-        first_step_timeout=1800.0,
-    ):
-        for name, fn in [("generator_fn", generator_fn), ("discriminator_fn", discriminator_fn)]:
-            if not callable(fn):
-                raise ValueError(
-                    f"`{name}` must be a function returning a Keras model. Received: {fn!r}"
-                )
+    def __init__(self, trainer_fn, model_dir=None, strategy=None, *, config=None,
+                 resumable_keys=(), checkpoint_every=1000, keep_checkpoints=3,
+                 sample_every=500, log_every=100, num_sample_images=64, jit_compile="auto",
+                 steps_per_execution=1, mixed_precision=None, verbose="auto",
+                 peer_timeout=600.0, first_step_timeout=1800.0):
+        if not callable(trainer_fn):
+            raise ValueError(
+                f"`trainer_fn` must be a function returning a trainer. Received: {trainer_fn!r}"
+            )
         self.checkpoint_every = _positive_int("checkpoint_every", checkpoint_every)
         self.keep_checkpoints = _positive_int("keep_checkpoints", keep_checkpoints)
         self.sample_every = _positive_int("sample_every", sample_every)
@@ -221,87 +184,47 @@ class GANEstimator:
             )
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"`jit_compile` must be True, False or 'auto'. Received: {jit_compile!r}")
-        self.model_dir = model_dir or tempfile.mkdtemp(prefix="tfgans-")
-        self.strategy = strategy or tf.distribute.get_strategy()
-        if _is_mirrored(self.strategy):
-            if jit_compile is True:
-                raise ValueError(
-                    "`jit_compile=True` does not work under MirroredStrategy (Keras 3.15 fails "
-                    "to compile the distributed step): use jit_compile='auto' or False."
-                )
-            if self.steps_per_execution > 1:
-                raise ValueError(
-                    "`steps_per_execution` > 1 does not work under MirroredStrategy (Keras "
-                    f"3.15 fails). Received: steps_per_execution={steps_per_execution}; use 1."
-                )
-        if jit_compile == "auto":
-            jit_compile = self.strategy.num_replicas_in_sync == 1 and not (
-                _is_mirrored(self.strategy) or _is_tpu(self.strategy)
-            )
-        self.jit_compile = bool(jit_compile)
-        self.mixed_precision = mixed_precision
-        self.config = config
-        self.verbose = verbose
         for name, value in [("peer_timeout", peer_timeout), ("first_step_timeout", first_step_timeout)]:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"`{name}` must be a positive number of seconds. Received: {value!r}")
+        self.model_dir = model_dir or tempfile.mkdtemp(prefix="tfgans-")
+        self.strategy = strategy or tf.distribute.get_strategy()
+        check_execution(jit_compile, self.steps_per_execution, is_multi_device(self.strategy))
+        self.mixed_precision = mixed_precision
+        self.verbose = verbose
         self.peer_timeout = float(peer_timeout)
         self.first_step_timeout = float(first_step_timeout)
+        self.resumable_keys = frozenset(resumable_keys)
         # Only the chief writes into model_dir; other workers of a multi-worker run save
         # their (identical) checkpoints into a temporary directory of their own.
         self.is_chief = multi_worker.is_chief(self.strategy)
         self._write_dir = multi_worker.worker_dir(self.model_dir, self.strategy)
+        if config is not None:  # a config is checked before anything is built
+            self.config = _plain(config)
+            self._check_fingerprint()
 
         with _DtypePolicy(mixed_precision), self.strategy.scope():
-            generator = generator_fn()
-            discriminator = discriminator_fn()
-            self.gan = GAN(
-                generator, discriminator, latent_dim=latent_dim, num_classes=num_classes,
-                ema_decay=ema_decay, seed=seed,
-            )
-
-            def optimizer(fn, lr):
-                return fn() if fn is not None else keras.optimizers.Adam(
-                    lr, beta_1=beta_1, beta_2=beta_2
+            trainer = trainer_fn()
+            if not isinstance(trainer, Trainer):
+                raise ValueError(
+                    "`trainer_fn` must return a tfgans.training.Trainer (e.g. tfgans.GAN). "
+                    f"Received: {type(trainer).__name__}"
                 )
-
-            self.gan.compile(
-                generator_optimizer=optimizer(generator_optimizer_fn, generator_lr),
-                discriminator_optimizer=optimizer(discriminator_optimizer_fn, discriminator_lr),
-                loss=loss,
-                gradient_penalty=gradient_penalty,
-                n_critic=n_critic,
-                label_smoothing=label_smoothing,
-                jit_compile=self.jit_compile,
-                steps_per_execution=self.steps_per_execution,
-                **(compile_kwargs or {}),
-            )
-        self.settings = self._settings()
-        stored = read_settings(self.model_dir)
-        if stored is not None:
-            diffs = _differences(stored, self.settings)
-            if diffs:
-                raise RunMismatchError(
-                    f"model_dir {self.model_dir} holds a run with different settings "
-                    f"({'; '.join(diffs)}): resume it with its settings, or use another model_dir."
-                )
+            if not trainer.compiled:
+                trainer.compile()
+            trainer.set_execution(jit_compile, self.steps_per_execution)
+        self.trainer = trainer
+        self.jit_compile = trainer.jit_compile
+        if config is None:
+            self.config = _plain({**trainer.settings(), "mixed_precision": mixed_precision})
+            self._check_fingerprint()
 
         # The input position lives outside the strategy scope: a plain host variable.
         with tf.init_scope():
             self._input_position = tf.Variable(0, dtype=tf.int64, trainable=False)
-        gan = self.gan
-        objects = dict(
-            generator=list(gan.generator.weights),
-            discriminator=list(gan.discriminator.weights),
-            generator_optimizer=list(gan.generator_optimizer.variables),
-            discriminator_optimizer=list(gan.discriminator_optimizer.variables),
-            input_position=self._input_position,
+        self._checkpoint = tf.train.Checkpoint(
+            **trainer.checkpoint_items(), input_position=self._input_position
         )
-        if gan.ema_generator is not None:
-            objects["ema_generator"] = list(gan.ema_generator.weights)
-        # Variables are listed, not the models: tf.train.Checkpoint does not see Keras 3
-        # layers kept in Python lists, so a model object would be saved incompletely.
-        self._checkpoint = tf.train.Checkpoint(**objects)
         self._checkpoint_dir = os.path.join(self.model_dir, CHECKPOINT_DIR)
         self._manager = tf.train.CheckpointManager(
             self._checkpoint,
@@ -313,48 +236,31 @@ class GANEstimator:
 
     # ------------------------------------------------------------------------ state
 
-    def _settings(self):
-        """The settings that define the run: what must match to resume it."""
-        gan = self.gan
+    def _check_fingerprint(self):
+        stored = read_fingerprint(self.model_dir)
+        if stored is None:
+            return
+        diffs = [
+            d for d in _differences(stored, self.config)
+            if d.split(":")[0] not in self.resumable_keys
+        ]
+        if diffs:
+            may = (f" (only {', '.join(sorted(self.resumable_keys))} may change)"
+                   if self.resumable_keys else "")
+            raise RunMismatchError(
+                f"model_dir {self.model_dir} holds a run with a different config "
+                f"({'; '.join(diffs)}): resume it with the same config{may}, or use another "
+                "model_dir."
+            )
 
-        def optimizer(opt):
-            config = dict(keras.optimizers.serialize(opt))
-            config["config"] = {k: v for k, v in config["config"].items() if k != "name"}
-            return config
+    def _write_fingerprint(self):
+        """Writes config.yaml (chief only), atomically: once for a new run, and again when a
+        resumable key changed."""
+        import yaml
 
-        def network(model):
-            return {
-                "class": type(model).__name__,
-                "weights": [list(map(int, v.shape)) for v in model.weights],
-            }
-
-        noise = tf.zeros([1, gan.latent_dim])
-        inputs = [noise, tf.zeros([1], tf.int32)] if gan.num_classes is not None else noise
-        image_shape = gan.generator(inputs, training=False).shape[1:]
-        settings = {
-            "format": _FORMAT,
-            "latent_dim": gan.latent_dim,
-            "num_classes": gan.num_classes,
-            "image_shape": [int(s) for s in image_shape],
-            "loss": gan.gan_loss.name,
-            "penalty": {
-                "type": gan.penalty.type,
-                "weight": gan.penalty.weight,
-                "target": gan.penalty.target,
-                "one_sided": gan.penalty.one_sided,
-                "weight_clip": gan.penalty.weight_clip,
-            },
-            "n_critic": gan.n_critic,
-            "label_smoothing": gan.label_smoothing,
-            "ema_decay": gan.ema_decay,
-            "seed": gan.seed,
-            "mixed_precision": self.mixed_precision,
-            "generator": network(gan.generator),
-            "discriminator": network(gan.discriminator),
-            "generator_optimizer": optimizer(gan.generator_optimizer),
-            "discriminator_optimizer": optimizer(gan.discriminator_optimizer),
-        }
-        return json.loads(json.dumps(settings, default=str))
+        if self.is_chief and read_fingerprint(self.model_dir) != self.config:
+            text = yaml.safe_dump(self.config, sort_keys=False, default_flow_style=False)
+            atomic_write(os.path.join(self.model_dir, CONFIG_FILE), text)
 
     def _restore(self):
         path = self.latest_checkpoint()
@@ -371,8 +277,8 @@ class GANEstimator:
 
     @property
     def step(self):
-        """The training step reached (generator updates)."""
-        return int(self.gan.step.numpy())
+        """The training step reached."""
+        return int(self.trainer.step.numpy())
 
     @property
     def input_position(self):
@@ -419,30 +325,7 @@ class GANEstimator:
                 "The input must be a tf.data.Dataset of batches, or a function returning one. "
                 f"Received: {type(dataset).__name__}"
             )
-        spec = dataset.element_spec
-        if isinstance(spec, dict):
-            images, labels = spec.get("images"), spec.get("labels")
-        elif isinstance(spec, (tuple, list)):
-            images, labels = spec[0], (spec[1] if len(spec) > 1 else None)
-        else:
-            images, labels = spec, None
-        if not isinstance(images, tf.TensorSpec) or images.shape.rank != 4:
-            raise ValueError(
-                "The input must yield image batches [batch, height, width, channels] (or "
-                f"(images, labels)). Received element_spec: {spec}"
-            )
-        if self.gan.num_classes is not None and labels is None:
-            raise ValueError(
-                f"This GAN is conditional (num_classes={self.gan.num_classes}), but the input "
-                "yields images without labels: yield (images, labels) batches."
-            )
-        batch = images.shape[0]
-        replicas = self.strategy.num_replicas_in_sync
-        if batch is not None and batch % replicas:
-            raise ValueError(
-                f"The global batch size {batch} is not divisible by the {replicas} replicas "
-                f"of the strategy: use a multiple of {replicas}."
-            )
+        self.trainer.check_batch(dataset.element_spec)
         return dataset
 
     def _train_dataset(self, input_fn_or_dataset):
@@ -497,7 +380,7 @@ class GANEstimator:
             self._log(f"{self.model_dir}: already at step {start} (max_steps={max_steps}).")
             return self
         dataset = self._train_dataset(input_fn_or_dataset)
-        self._write_settings()
+        self._write_fingerprint()
         if start:
             self._log(
                 f"Resuming {self.model_dir} at step {start}: skipping the "
@@ -511,7 +394,7 @@ class GANEstimator:
             run_callbacks += [
                 callbacks_lib.GANTensorBoard(
                     os.path.join(logs_dir, "train"), update_freq=self.log_every,
-                    config=self.config if self.config is not None else self.settings,
+                    config=self.config,
                 ),
                 callbacks_lib.SampleGrid(
                     every=self.sample_every,
@@ -524,7 +407,7 @@ class GANEstimator:
         if multi_worker.uses_train_loop(self.strategy):
             return self._train_multi_worker(dataset, start, max_steps, chunk, run_callbacks)
         try:
-            self.gan.fit(
+            self.trainer.fit(
                 dataset,
                 epochs=math.ceil(max_steps / chunk),
                 initial_epoch=start // chunk,
@@ -544,7 +427,7 @@ class GANEstimator:
         `fit` (see `multi_worker.uses_train_loop`), guarded on several workers by a
         watchdog that ends the process when a peer fails."""
         position0 = self.input_position
-        callbacks = callbacks + [_StopOnNonFinite()]
+        callbacks = callbacks + [StopOnNonFinite()]
         name = multi_worker.worker_name(self.strategy) or "this worker"
 
         def message(reason):
@@ -568,7 +451,7 @@ class GANEstimator:
                     self._check_same_step()
                 try:
                     multi_worker.train_loop(
-                        self.gan, self.strategy, dataset, start, max_steps, chunk, callbacks,
+                        self.trainer, self.strategy, dataset, start, max_steps, chunk, callbacks,
                         dog, verbose=self.verbose if self.is_chief else 0,
                     )
                 except KeyboardInterrupt:
@@ -604,10 +487,7 @@ class GANEstimator:
 
     def _check_in_sync(self):
         """Checks that every worker ends with the same weights; returns their checksum."""
-        gan = self.gan
-        weights = gan.generator.weights + gan.discriminator.weights
-        if gan.ema_generator is not None:
-            weights += gan.ema_generator.weights
+        weights = self.trainer.network_weights()
         sums = [float(np.sum(np.asarray(v, np.float64))) for v in weights]
         gathered = self._gather(sums)
         if not (gathered == gathered[0]).all():
@@ -616,10 +496,6 @@ class GANEstimator:
                 "sync. Report this as a bug, with the config."
             )
         return float(np.sum(np.abs(sums)))
-
-    def _write_settings(self):
-        if self.is_chief and read_settings(self.model_dir) is None:
-            _write_json(os.path.join(self.model_dir, SETTINGS_FILE), self.settings)
 
     # ------------------------------------------------------------------ use the model
 
@@ -675,32 +551,35 @@ class GANEstimator:
             evaluator = Evaluator(extractor, max_kept=num_samples,
                                   kid_subset_size=kid_subset_size, seed=seed)
             # Check the image shape before any work: one line naming what the extractor takes.
-            shape = self.settings["image_shape"]
+            shape = self.trainer.image_shape
             evaluator.extractor.check_images(np.zeros([1, *shape], np.float32))
             evaluator.update_real_from(dataset, num_samples, batch_size=500, progress=progress)
             metrics = callbacks_lib.evaluate_generator(
-                self.gan, evaluator, num_samples, seed, progress=progress, per_class=per_class
+                self.trainer, evaluator, num_samples, seed, progress=progress, per_class=per_class
             )
             if steps is None:
                 batch = dataset.element_spec
                 batch = (batch[0] if isinstance(batch, (tuple, list)) else batch).shape[0]
                 dataset = dataset.take(math.ceil(num_samples / batch) if batch else 1)
-        losses = self.gan.evaluate(dataset, return_dict=True, verbose=0)
+        losses = self.trainer.evaluate(dataset, return_dict=True, verbose=0)
         return {**metrics, **{k: float(v) for k, v in losses.items()}, "step": self.step}
 
-    def predict(self, num_samples=64, seed=0, labels=None):
-        """Generates images in [-1, 1] (float32 NumPy [N, H, W, C]) with the EMA generator
-        when EMA is on. The same seed gives the same images (see `GAN.generate`)."""
+    def predict(self, *args, **kwargs):
+        """The trainer's `sample(...)`: for the noise -> image GAN, images in [-1, 1]
+        (float32 NumPy [N, H, W, C]) from `(num_samples, seed, labels)`, with the EMA
+        generator when EMA is on; the same seed gives the same images (`GAN.generate`)."""
         self._require_checkpoint("predict")
-        return self.gan.generate(num_samples=num_samples, seed=seed, labels=labels)
+        return self.trainer.sample(*args, **kwargs)
 
     def export_saved_model(self, export_dir, version=None, overwrite=False):
-        """Exports the (EMA) generator for TF Serving as `export_dir/<version>/` and returns
-        that directory (see `tfgans.export.export_generator`)."""
+        """Exports the trainer's served model (the EMA copy when EMA is on) for TF Serving
+        as `export_dir/<version>/` and returns that directory (see
+        `tfgans.export.export_trainer`)."""
         self._require_checkpoint("export")
         from tfgans import export
 
-        return export.export_generator(self.gan, export_dir, version=version, overwrite=overwrite)
+        return export.export_trainer(self.trainer, export_dir, version=version,
+                                     overwrite=overwrite)
 
 
 class _StopAtStep(keras.callbacks.Callback):
@@ -727,6 +606,80 @@ class _Checkpointer(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         step = callbacks_lib.global_step(self.model)
-        if callbacks_lib._crossed(self._last, step, self.estimator.checkpoint_every):
+        if callbacks_lib.crossed(self._last, step, self.estimator.checkpoint_every):
             self.estimator._save_progress(self.start_position, self.start_step)
         self._last = step
+
+
+class GANEstimator(Estimator):
+    """TF-GAN's `GANEstimator` for Keras 3: an `Estimator` of a `tfgans.GAN`.
+
+    Builder functions make the networks (inside `strategy.scope()`); the GAN's settings
+    are `GAN.compile`'s arguments, passed as keywords; every other keyword is the
+    `Estimator`'s.
+
+    Args:
+        generator_fn: a function with no arguments returning the generator (a Keras
+            model mapping noise [B, latent_dim], or `[noise, labels]` when conditional, to
+            images in [-1, 1]). A Keras model class with default arguments works too.
+        discriminator_fn: likewise for the discriminator (images, or `[images, labels]`,
+            to logits [B, 1]; higher means "real").
+        latent_dim, num_classes, ema_decay, seed: see `tfgans.GAN`.
+        loss: a `tfgans.losses.get` name or a `GANLoss`.
+        model_dir, strategy: see `Estimator`.
+        generator_optimizer_fn, discriminator_optimizer_fn: functions with no arguments
+            returning Keras optimizers (called inside the scope); None: `GAN.compile`'s
+            default, Adam(1e-4, beta_1=0.0, beta_2=0.9).
+        **kwargs: `GAN.compile` settings (`gradient_penalty`, `n_critic`, `penalty_type`,
+            `weight_clip`, `label_smoothing`, ...) and `Estimator` arguments
+            (`checkpoint_every`, `jit_compile`, `config`, ...).
+
+    Example:
+    ```python
+    est = tfgans.GANEstimator(
+        generator_fn=lambda: MyGenerator(), discriminator_fn=lambda: MyDiscriminator(),
+        latent_dim=64, loss="wasserstein", model_dir="runs/mine", ema_decay=0.999)
+    est.train(lambda: pipelines.data.build_dataset("fashion_mnist", 64), max_steps=2000)
+    images = est.predict(num_samples=16, seed=0)      # [16, 28, 28, 1] in [-1, 1]
+    ```
+
+    Reference: TF-GAN's estimator, https://github.com/tensorflow/gan
+    """
+
+    def __init__(self, generator_fn, discriminator_fn, latent_dim=128, loss="wasserstein",
+                 model_dir=None, strategy=None, num_classes=None, *,
+                 generator_optimizer_fn=None, discriminator_optimizer_fn=None, ema_decay=None,
+                 seed=0, **kwargs):
+        for name, fn in [("generator_fn", generator_fn), ("discriminator_fn", discriminator_fn)]:
+            if not callable(fn):
+                raise ValueError(
+                    f"`{name}` must be a function returning a Keras model. Received: {fn!r}"
+                )
+        gan_settings = set(inspect.signature(GAN.compile).parameters) - {"self", "kwargs"}
+        estimator_args = set(inspect.signature(Estimator.__init__).parameters)
+        settings = {k: kwargs.pop(k) for k in list(kwargs) if k in gan_settings}
+        unknown = set(kwargs) - estimator_args
+        if unknown:
+            raise TypeError(
+                f"GANEstimator got unknown arguments {sorted(unknown)}: pass GAN.compile "
+                "settings or Estimator arguments."
+            )
+
+        def trainer_fn():
+            gan = GAN(generator_fn(), discriminator_fn(), latent_dim=latent_dim,
+                      num_classes=num_classes, ema_decay=ema_decay, seed=seed)
+            gan.compile(
+                generator_optimizer=generator_optimizer_fn() if generator_optimizer_fn else None,
+                discriminator_optimizer=(
+                    discriminator_optimizer_fn() if discriminator_optimizer_fn else None
+                ),
+                loss=loss, **settings,
+            )
+            return gan
+
+        super().__init__(trainer_fn, model_dir, strategy, **kwargs)
+
+    @property
+    def gan(self):
+        """The `tfgans.GAN` being trained (the estimator's `trainer`)."""
+        return self.trainer

@@ -27,7 +27,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
-from tfgans.training import sample_noise
+from tfgans.training import ExportSpec, Trainer, sample_noise
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,51 @@ def export_generator(
     out["images"].shape, out["png_bytes"].shape     # (4, 28, 28, 1), (4,)
     ```
     """
+    if isinstance(gan, Trainer):
+        options = gan.export_spec().options
+        for name, given in (("latent_dim", latent_dim), ("num_classes", num_classes)):
+            if given is not None and given != options.get(name):
+                raise ValueError(
+                    f"`{name}` differs from the GAN's ({options.get(name)}); leave it out when "
+                    f"exporting a GAN. Received: {name}={given!r}"
+                )
+        return export_trainer(gan, export_dir, version, overwrite,
+                              max_num_samples=max_num_samples, warmup=warmup,
+                              model_name=model_name)
     generator, latent_dim, num_classes = _resolve_model(gan, latent_dim, num_classes)
+    spec = ExportSpec("noise_to_image", generator,
+                      {"latent_dim": latent_dim, "num_classes": num_classes})
+    return _export(spec, export_dir, version, overwrite, max_num_samples, warmup, model_name)
+
+
+def export_trainer(trainer, export_dir, version=None, overwrite=False, *, max_num_samples=1024,
+                   warmup=True, model_name=None):
+    """Exports what a trainer serves (its `export_spec()`: the EMA copy when EMA is on) as a
+    versioned SavedModel for TF Serving, with the signatures of its family (DESIGN.md):
+
+    - noise -> image: `serving_default` (`noise` [+ `labels`] -> `images` in [0, 1]) and
+      `generate` (`num_samples` or `labels`, `seed` -> `images`, `png_bytes`);
+    - image -> image: `serving_default` (`images` in [0, 1] -> `images` in [0, 1]) and
+      `translate` (`png_bytes` string [N] -> `png_bytes`).
+
+    Args and returns: as `export_generator`; `max_num_samples` bounds `generate`.
+    """
+    if not isinstance(trainer, Trainer):
+        raise ValueError(
+            f"`trainer` must be a tfgans.training.Trainer. Received: {type(trainer).__name__}"
+        )
+    spec = trainer.export_spec()
+    if spec.kind not in _BUILDERS:
+        raise ValueError(
+            f"Unknown export kind {spec.kind!r} of {type(trainer).__name__}. Known kinds: "
+            f"{', '.join(sorted(_BUILDERS))}."
+        )
+    return _export(spec, export_dir, version, overwrite, max_num_samples, warmup, model_name)
+
+
+def _export(spec, export_dir, version, overwrite, max_num_samples, warmup, model_name):
+    """Checks the arguments, builds the signatures of `spec` and writes the version
+    directory atomically."""
     if not isinstance(export_dir, (str, os.PathLike)) or not os.fspath(export_dir):
         raise ValueError(
             f"`export_dir` must be a non-empty path. Received: export_dir={export_dir!r}"
@@ -124,16 +168,15 @@ def export_generator(
     if version is not None:
         _check_free(export_dir, int(version), overwrite)
 
-    archive = _build_archive(generator, latent_dim, num_classes, max_num_samples)
+    archive, examples = _BUILDERS[spec.kind](spec.model, max_num_samples=max_num_samples,
+                                             **spec.options)
     created = not os.path.isdir(export_dir)
     os.makedirs(export_dir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=export_dir)
     try:
         archive.write_out(tmp, verbose=False)
         if warmup:
-            _write_warmup(
-                tmp, model_name or os.path.basename(export_dir), latent_dim, num_classes
-            )
+            _write_warmup(tmp, model_name or os.path.basename(export_dir), examples)
         version = None if version is None else int(version)
         return _move_into_place(tmp, export_dir, version, overwrite)
     except BaseException:
@@ -154,18 +197,7 @@ def existing_versions(export_dir):
 
 
 def _resolve_model(gan, latent_dim, num_classes):
-    """Returns (generator, latent_dim, num_classes) from a GAN or a bare generator."""
-    if hasattr(gan, "inference_generator") and hasattr(gan, "latent_dim"):
-        for name, given, actual in (
-            ("latent_dim", latent_dim, gan.latent_dim),
-            ("num_classes", num_classes, gan.num_classes),
-        ):
-            if given is not None and given != actual:
-                raise ValueError(
-                    f"`{name}` differs from the GAN's ({actual}); leave it out when exporting "
-                    f"a GAN. Received: {name}={given!r}"
-                )
-        return gan.inference_generator, int(gan.latent_dim), gan.num_classes
+    """Returns (generator, latent_dim, num_classes) of a bare generator."""
     if not isinstance(gan, keras.Model):
         raise ValueError(
             "`gan` must be a tfgans.GAN or a generator keras.Model. "
@@ -191,8 +223,8 @@ def _resolve_model(gan, latent_dim, num_classes):
     return gan, int(latent_dim), None if num_classes is None else int(num_classes)
 
 
-def _build_archive(generator, latent_dim, num_classes, max_num_samples):
-    """Returns a `keras.export.ExportArchive` with both endpoints traced."""
+def _noise_to_image_archive(generator, latent_dim, num_classes, max_num_samples):
+    """Returns (`keras.export.ExportArchive` with both endpoints traced, warm-up inputs)."""
     conditional = num_classes is not None
 
     def images_from(noise, labels):
@@ -267,7 +299,69 @@ def _build_archive(generator, latent_dim, num_classes, max_num_samples):
             f"channels (PNG). Received outputs of shape {shape}."
         )
     archive.add_endpoint("generate", generate, generate_specs)
-    return archive
+    return archive, _noise_to_image_examples(latent_dim, num_classes)
+
+
+def _noise_to_image_examples(latent_dim, num_classes):
+    """One example request per signature (batch 1), for the warm-up file."""
+    serve = {"noise": tf.zeros([1, latent_dim], tf.float32)}
+    if num_classes is None:
+        generate = {"num_samples": tf.constant(1, tf.int32)}
+    else:
+        serve["labels"] = tf.zeros([1], tf.int32)
+        generate = {"labels": tf.zeros([1], tf.int32)}
+    generate["seed"] = tf.constant(0, tf.int64)
+    return {"serving_default": serve, "generate": generate}
+
+
+def _image_to_image_archive(model, image_shape, max_num_samples):
+    """Signatures of an image -> image model (inputs and outputs in [-1, 1] inside):
+    `serving_default`: `images` float32 [None, H, W, C] in [0, 1] -> `images` in [0, 1];
+    `translate`: `png_bytes` string [None] (PNGs of H x W x C) -> `png_bytes`."""
+    height, width, channels = (int(s) for s in image_shape)
+
+    def translate_images(images):
+        out = tf.cast(model(tf.cast(images, tf.float32) * 2.0 - 1.0, training=False), tf.float32)
+        return tf.clip_by_value((out + 1.0) * 0.5, 0.0, 1.0)
+
+    def serve(images):
+        return {"images": translate_images(images)}
+
+    def translate(png_bytes):
+        with tf.control_dependencies([tf.debugging.assert_less_equal(
+                tf.size(png_bytes), max_num_samples,
+                message=f"at most max_num_samples={max_num_samples} images per request")]):
+            decoded = tf.map_fn(
+                lambda b: tf.io.decode_png(b, channels=channels), png_bytes,
+                fn_output_signature=tf.TensorSpec([None, None, channels], tf.uint8),
+            )
+        decoded = tf.ensure_shape(decoded, [None, height, width, channels])
+        out = translate_images(tf.cast(decoded, tf.float32) / 255.0)
+        pixels = tf.cast(tf.round(out * 255.0), tf.uint8)
+        return {"png_bytes": tf.map_fn(
+            tf.io.encode_png, pixels, fn_output_signature=tf.TensorSpec([], tf.string))}
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        "serving_default", serve,
+        [tf.TensorSpec([None, height, width, channels], tf.float32, name="images")],
+    )
+    archive.add_endpoint("translate", translate, [tf.TensorSpec([None], tf.string, name="png_bytes")])
+    blank = tf.io.encode_png(tf.zeros([height, width, channels], tf.uint8))
+    examples = {
+        "serving_default": {"images": tf.zeros([1, height, width, channels], tf.float32)},
+        "translate": {"png_bytes": tf.reshape(blank, [1])},
+    }
+    return archive, examples
+
+
+#: Signature builders by `ExportSpec.kind`: (model, **options, max_num_samples) ->
+#: (archive, {signature: example inputs}).
+_BUILDERS = {
+    "noise_to_image": _noise_to_image_archive,
+    "image_to_image": _image_to_image_archive,
+}
 
 
 # ------------------------------------------------------------------------------- warm-up
@@ -284,25 +378,24 @@ def _serving_apis():
 
 
 def warmup_requests(latent_dim, num_classes=None, model_name="generator"):
-    """The PredictRequests of the warm-up file: one per signature, batch 1.
+    """The PredictRequests of a noise -> image export's warm-up file: one per signature,
+    batch 1.
 
     Returns:
         A list of `tensorflow_serving.apis.predict_pb2.PredictRequest`, or None when
         `tensorflow-serving-api` is not installed.
     """
+    return _requests(_noise_to_image_examples(latent_dim, num_classes), model_name)
+
+
+def _requests(examples, model_name):
+    """PredictRequests of {signature: {input: tensor}}, or None without the serving API."""
     apis = _serving_apis()
     if apis is None:
         return None
     predict_pb2, _, model_pb2 = apis
-    if num_classes is None:
-        serve = {"noise": tf.zeros([1, latent_dim], tf.float32)}
-        generate = {"num_samples": tf.constant(1, tf.int32)}
-    else:
-        serve = {"noise": tf.zeros([1, latent_dim], tf.float32), "labels": tf.zeros([1], tf.int32)}
-        generate = {"labels": tf.zeros([1], tf.int32)}
-    generate["seed"] = tf.constant(0, tf.int64)
     requests = []
-    for signature, inputs in (("serving_default", serve), ("generate", generate)):
+    for signature, inputs in examples.items():
         request = predict_pb2.PredictRequest(
             model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature)
         )
@@ -312,8 +405,8 @@ def warmup_requests(latent_dim, num_classes=None, model_name="generator"):
     return requests
 
 
-def _write_warmup(version_dir, model_name, latent_dim, num_classes):
-    requests = warmup_requests(latent_dim, num_classes, model_name)
+def _write_warmup(version_dir, model_name, examples):
+    requests = _requests(examples, model_name)
     if requests is None:
         logger.warning(
             "Skipped the TF Serving warm-up file (%s): tensorflow-serving-api is not "

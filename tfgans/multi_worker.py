@@ -1,4 +1,4 @@
-"""Multi-worker training: a loop of our own over `GAN.train_step`, and a watchdog.
+"""Multi-worker training: a loop of our own over a trainer's `train_step`, and a watchdog.
 
 Keras 3.15's `fit()` fails under `MultiWorkerMirroredStrategy` even for plain models
 (keras-team/keras#20585, tensorflow/tensorflow#72388: it reduces PerReplica values in the
@@ -215,14 +215,14 @@ class Watchdog:
         return False
 
 
-def make_train_function(gan, strategy):
-    """One distributed training step: `strategy.run(gan.train_step)` on the next batch of a
-    distributed iterator, its logs (`gan.metrics`) averaged over all replicas in one
+def make_train_function(trainer, strategy):
+    """One distributed training step: `strategy.run(trainer.train_step)` on the next batch of a
+    distributed iterator, its logs (`trainer.metrics`) averaged over all replicas in one
     all-reduce. Returns {metric name: scalar}."""
-    names = [m.name for m in gan.metrics]
+    names = [m.name for m in trainer.metrics]
 
     def step(batch):
-        logs = gan.train_step(batch)
+        logs = trainer.train_step(batch)
         return tf.stack([tf.cast(logs[name], tf.float32) for name in names])
 
     @tf.function
@@ -234,15 +234,15 @@ def make_train_function(gan, strategy):
     return train_function
 
 
-def train_loop(gan, strategy, dataset, start, max_steps, chunk, callbacks, watchdog,
+def train_loop(trainer, strategy, dataset, start, max_steps, chunk, callbacks, watchdog,
                verbose=0):
-    """Trains `gan` under `strategy` from step `start` to `max_steps`, like `fit` would.
+    """Trains `trainer` under `strategy` from step `start` to `max_steps`, like `fit` would.
 
     Epochs are `chunk` steps (metrics reset at each, as in `fit(steps_per_epoch=chunk)`),
     and `callbacks` (Keras callbacks) get the same calls as under `fit`.
 
     Args:
-        gan: a compiled `tfgans.GAN` built in `strategy.scope()`.
+        trainer: a compiled `tfgans.training.Trainer` built in `strategy.scope()`.
         strategy: a `MultiWorkerMirroredStrategy`.
         dataset: the global-batch `tf.data.Dataset`, repeated, positioned at `start`.
         start, max_steps: the global steps to train from and to.
@@ -254,27 +254,27 @@ def train_loop(gan, strategy, dataset, start, max_steps, chunk, callbacks, watch
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     iterator = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
-    train_function = make_train_function(gan, strategy)
+    train_function = make_train_function(trainer, strategy)
     epochs = -(-max_steps // chunk)
     callback_list = keras.callbacks.CallbackList(
         callbacks, add_progbar=verbose != 0, verbose=1 if verbose == "auto" else verbose,
-        epochs=epochs, steps=chunk, model=gan,
+        epochs=epochs, steps=chunk, model=trainer,
     )
-    gan.stop_training = False
+    trainer.stop_training = False
     callback_list.on_train_begin()
     logs = {}
     step = start
     epoch = start // chunk
-    while step < max_steps and not gan.stop_training:
+    while step < max_steps and not trainer.stop_training:
         with watchdog.guard(first=step == start):  # an all-reduce on MWMS
-            gan.reset_metrics()
+            trainer.reset_metrics()
         callback_list.on_epoch_begin(epoch)
         batch = 0
-        while batch < chunk and step < max_steps and not gan.stop_training:
+        while batch < chunk and step < max_steps and not trainer.stop_training:
             callback_list.on_train_batch_begin(batch)
             with watchdog.guard(first=step == start):
                 logs = {k: float(v) for k, v in train_function(iterator).items()}
-            step = int(gan.generator_optimizer.iterations.numpy())
+            step = int(trainer.step.numpy())
             callback_list.on_train_batch_end(batch, logs)
             batch += 1
         callback_list.on_epoch_end(epoch, logs)

@@ -1,6 +1,8 @@
-"""Generators and discriminators, and a registry of builders by name.
+"""Generators, discriminators and the presets that name them.
 
-A builder is `build(image_shape, latent_dim, num_classes=None, **kwargs)` and returns
+A preset (`tfgans.models.get(name)`) is a named recipe: the trainer, the networks' builder
+and the paper's settings. Calling it builds the networks:
+`build(image_shape, latent_dim, num_classes=None, **kwargs)` returns
 `(generator, discriminator)`; call it inside `strategy.scope()`.
 
 Example:
@@ -11,28 +13,65 @@ Example:
 
 from tfgans.models.dcgan import DCGANDiscriminator, DCGANGenerator, build_dcgan
 from tfgans.models.mlp import MLPDiscriminator, MLPGenerator, build_mlp
-from tfgans.registry import Registry
+from tfgans.models.presets import PRESETS, Preset
+from tfgans.settings import Key
 
-MODELS = Registry("model")
-MODELS.register("dcgan", build_dcgan)
-MODELS.register("mlp", build_mlp)
+_CONDITIONING = Key(None, "str", nullable=True, choices=("concat", "projection", "acgan"),
+                    doc="class conditioning of the discriminator (needs data.labels); null: "
+                    "concat for a conditional model")
+_SPECTRAL_NORM = Key(False, "bool", doc="spectral norm in the discriminator")
+
+
+def _default_conditioning(values, num_classes):
+    if num_classes is not None and values.get("conditioning") is None:
+        values["conditioning"] = "concat"
+    return values
+
+
+PRESETS.register("dcgan", Preset(
+    "dcgan", trainer="gan", build=build_dcgan,
+    keys={
+        "width": Key(64, "int", low=1, doc="base number of filters"),
+        "spectral_norm": _SPECTRAL_NORM,
+        "conditioning": _CONDITIONING,
+        "synchronized_bn": Key(False, "bool", doc="cross-replica batch norm in the generator"),
+    },
+    resolve_model=_default_conditioning,
+    doc="DCGAN (Radford et al. 2016), WGAN-GP by default",
+    reference="https://arxiv.org/abs/1511.06434",
+))
+PRESETS.register("mlp", Preset(
+    "mlp", trainer="gan", build=build_mlp,
+    keys={
+        "width": Key(64, "int", low=1, doc="hidden units: two layers of 2 * width"),
+        "spectral_norm": _SPECTRAL_NORM,
+        "conditioning": _CONDITIONING,
+    },
+    to_kwargs=lambda v: {**{k: x for k, x in v.items() if k != "width"},
+                         "hidden_units": (2 * v["width"],) * 2},
+    resolve_model=_default_conditioning,
+    doc="fully connected generator and discriminator (Goodfellow et al. 2014)",
+    reference="https://arxiv.org/abs/1406.2661",
+))
 
 
 def get(name):
-    """Returns the model builder registered as `name` ("dcgan", "mlp").
+    """Returns the preset registered as `name` ("dcgan", "mlp"); calling it builds the
+    networks.
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.
     """
-    return MODELS.get(name)
+    return PRESETS.get(name)
 
 
 __all__ = [
-    "MODELS",
+    "PRESETS",
     "DCGANDiscriminator",
     "DCGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
+    "Preset",
     "build_dcgan",
     "build_mlp",
     "get",

@@ -1,5 +1,45 @@
-"""GAN trainers: keras.Models whose train_step holds all of tfgans' gradient code."""
+"""Trainers: keras.Models whose train_step holds all of tfgans' gradient code.
 
-from tfgans.training.gan import GAN, NonFiniteLossError, generation_labels, sample_noise
+`Trainer` is the contract every GAN family keeps; `GAN` is the noise -> image family.
+"""
 
-__all__ = ["GAN", "NonFiniteLossError", "generation_labels", "sample_noise"]
+from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample_noise
+from tfgans.training.trainer import (
+    ExecutionError,
+    ExportSpec,
+    NonFiniteLossError,
+    StopOnNonFinite,
+    Trainer,
+    check_execution,
+    check_global_batch,
+    is_multi_device,
+)
+
+from tfgans.registry import Registry
+
+#: Trainers by name (a preset names its trainer).
+TRAINERS = Registry("trainer")
+TRAINERS.register("gan", GAN)
+
+
+def get_trainer(name):
+    """The trainer class registered as `name` ("gan")."""
+    return TRAINERS.get(name)
+
+
+__all__ = [
+    "TRAINERS",
+    "get_trainer",
+    "ExecutionError",
+    "ExportSpec",
+    "GAN",
+    "NonFiniteLossError",
+    "StopOnNonFinite",
+    "Trainer",
+    "check_execution",
+    "check_global_batch",
+    "generation_labels",
+    "is_multi_device",
+    "resolve_settings",
+    "sample_noise",
+]

@@ -1,12 +1,17 @@
-"""`GAN`: a keras.Model whose `train_step` alternates critic and generator updates."""
+"""`GAN`: the noise -> image trainer, whose `train_step` alternates critic and generator
+updates. The machinery every family shares (optimizers, loss scaling, the finite guard,
+EMA, trackers, checkpoint items) is in `tfgans.training.Trainer`."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras.src.saving import serialization_lib
 
 from tfgans import losses as losses_lib
 from tfgans import penalties as penalties_lib
+from tfgans.settings import Key, Setting
 from tfgans.training import noise as noise_lib
+from tfgans.training.trainer import ExportSpec, Trainer, check_global_batch
 
 # Streams of the (seed, step, stream) noise keys. Critic update k of a step uses stream
 # _D_STREAM + k; the generator update uses _G_STREAM. Sub-streams separate the draws of one
@@ -17,12 +22,9 @@ _NOISE, _ALPHA, _PERTURB = 0, 1, 2
 _GENERATE_STREAM = 7
 
 
-class NonFiniteLossError(RuntimeError):
-    """Raised when a loss becomes NaN or infinite; its gradients were zeroed, not applied."""
-
-
-def _unpack(data):
-    """Splits a batch into (images, labels or None); accepts Keras' (x, y) conventions."""
+def unpack_batch(data):
+    """Splits a noise -> image batch into (images, labels or None); accepts `images`,
+    `(images,)`, `(images, labels)` and `{"images": ..., "labels": ...}`."""
     if isinstance(data, dict):
         return data["images"], data.get("labels")
     if isinstance(data, (tuple, list)):
@@ -32,13 +34,46 @@ def _unpack(data):
     return data, None
 
 
-def _all_finite(tensors):
-    return tf.reduce_all([tf.reduce_all(tf.math.is_finite(tf.cast(t, tf.float32))) for t in tensors])
+def resolve_settings(loss="wasserstein", gradient_penalty=None, penalty_type="wgan_gp",
+                     penalty_target=1.0, one_sided_penalty=False, weight_clip=None,
+                     n_critic=None, label_smoothing=0.0, ac_weight=1.0):
+    """The effective training settings of a `GAN`: the one place where a loss' defaults
+    apply (`compile` and the config layer both call it).
+
+    `gradient_penalty=None` takes the loss' default (10 for "wasserstein", else 0; 0 with
+    `weight_clip`); `n_critic=None` the loss' (5 for "wasserstein", else 1);
+    `weight_clip` 0 or None means no clipping.
+
+    Returns:
+        {argument: effective value} for every argument, `loss` as its registry name.
+    """
+    gan_loss = losses_lib.get(loss)
+    weight_clip = float(weight_clip) if weight_clip else 0.0
+    if gradient_penalty is None:
+        gradient_penalty = 0.0 if weight_clip else gan_loss.gradient_penalty
+    n_critic = int(gan_loss.n_critic if n_critic is None else n_critic)
+    if n_critic < 1:
+        raise ValueError(f"`n_critic` must be >= 1. Received: n_critic={n_critic}")
+    penalties_lib.PenaltyConfig(  # validates the penalty settings
+        type=penalty_type, weight=float(gradient_penalty), target=float(penalty_target),
+        one_sided=bool(one_sided_penalty), weight_clip=weight_clip or None,
+    )
+    return {
+        "loss": gan_loss.name,
+        "gradient_penalty": float(gradient_penalty),
+        "penalty_type": penalty_type,
+        "penalty_target": float(penalty_target),
+        "one_sided_penalty": bool(one_sided_penalty),
+        "weight_clip": weight_clip,
+        "n_critic": n_critic,
+        "label_smoothing": float(label_smoothing),
+        "ac_weight": float(ac_weight),
+    }
 
 
 @keras.saving.register_keras_serializable(package="tfgans")
-class GAN(keras.Model):
-    """A generator and a discriminator trained together under `fit`.
+class GAN(Trainer):
+    """A generator and a discriminator trained together under `fit` (noise -> image).
 
     Each `train_step` makes `n_critic` discriminator updates and then one generator
     update. Noise (and the WGAN-GP interpolation weights) is drawn on the device, statelessly
@@ -71,31 +106,66 @@ class GAN(keras.Model):
     Reference: https://arxiv.org/abs/1406.2661, https://arxiv.org/abs/1704.00028
     """
 
-    def __init__(
-        self,
-        generator,
-        discriminator,
-        latent_dim=128,
-        num_classes=None,
-        ema_decay=None,
-        seed=0,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
+    family = "noise_to_image"
+
+    #: Every setting of `__init__` and `compile` that a config sets, with its key. The
+    #: networks come from the preset (`model.name`), the optimizers from the `optimizer`
+    #: section (one per trained network), `num_classes` from the data.
+    SETTINGS = (
+        Setting("model.latent_dim", "latent_dim", Key(128, "int", low=1, doc="noise size")),
+        Setting("data.num_classes", "num_classes", Key(
+            None, "int", low=2, nullable=True,
+            doc="classes of a conditional model; null: the dataset's (with data.labels)")),
+        Setting("train.ema", "ema_decay", Key(
+            0.999, "float", low=0.0, high=1.0, high_open=True, nullable=True,
+            doc="generator weight EMA decay; 0 (or null): no EMA")),
+        Setting("train.seed", "seed", Key(0, "int", low=0, doc="seed of weights and noise")),
+        Setting("loss.name", "loss", Key(
+            "wasserstein", "str", choices=tuple(losses_lib.LOSSES.names()),
+            doc="the adversarial loss")),
+        Setting("loss.gradient_penalty", "gradient_penalty", Key(
+            None, "float", low=0.0, nullable=True,
+            doc="penalty weight; null: the loss's default (10 for wasserstein, else 0)")),
+        Setting("loss.penalty_type", "penalty_type", Key(
+            "wgan_gp", "str", choices=penalties_lib.PENALTY_TYPES,
+            doc="wgan_gp (interpolates), dragan (perturbed reals) or r1 (reals)")),
+        Setting("loss.penalty_target", "penalty_target", Key(
+            1.0, "float", low=0.0, low_open=True, doc="gradient norm aimed at")),
+        Setting("loss.one_sided_penalty", "one_sided_penalty", Key(
+            False, "bool", doc="penalise only gradient norms above the target")),
+        Setting("loss.weight_clip", "weight_clip", Key(
+            0.0, "float", low=0.0, doc="clip D's weights to [-c, c] (original WGAN); 0: off")),
+        Setting("loss.n_critic", "n_critic", Key(
+            None, "int", low=1, nullable=True,
+            doc="D updates per G update; null: the loss's default (5 for wasserstein)")),
+        Setting("loss.label_smoothing", "label_smoothing", Key(
+            0.0, "float", low=0.0, high=1.0, high_open=True,
+            doc="one-sided smoothing of the real labels (minimax, non_saturating, AC)")),
+        Setting("loss.ac_weight", "ac_weight", Key(
+            1.0, "float", low=0.0, doc="weight of the AC-GAN classification losses")),
+    )
+
+    #: The networks that get an optimizer, in order.
+    TRAINED = ("generator", "discriminator")
+
+    resolve_settings = staticmethod(resolve_settings)
+
+    def __init__(self, generator, discriminator, latent_dim=128, num_classes=None,
+                 ema_decay=None, seed=0, **kwargs):
+        if ema_decay == 0:
+            ema_decay = None
+        super().__init__(
+            {"generator": generator, "discriminator": discriminator}, trained=self.TRAINED,
+            ema_networks=("generator",), ema_decay=ema_decay, seed=seed, **kwargs,
+        )
         if int(latent_dim) <= 0:
             raise ValueError(f"`latent_dim` must be positive. Received: latent_dim={latent_dim}")
         if num_classes is not None and int(num_classes) < 2:
             raise ValueError(
                 f"`num_classes` must be None or >= 2. Received: num_classes={num_classes}"
             )
-        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
-            raise ValueError(f"`ema_decay` must be in (0, 1). Received: ema_decay={ema_decay}")
-        self.generator = generator
-        self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
         self.num_classes = None if num_classes is None else int(num_classes)
-        self.ema_decay = ema_decay
-        self.seed = int(seed)
         conditioning = getattr(discriminator, "conditioning", None)
         self.auxiliary_classifier = conditioning == "acgan"
         self.discriminator_takes_labels = self.num_classes is not None and not (
@@ -103,11 +173,8 @@ class GAN(keras.Model):
         )
         if self.auxiliary_classifier and self.num_classes is None:
             raise ValueError("An AC-GAN discriminator needs `num_classes`. Received: None")
-        self._trackers = {
-            name: keras.metrics.Mean(name=name)
-            for name in ["d_loss", "g_loss", "penalty", "d_real", "d_fake", "nonfinite"]
-            + (["ac_loss"] if self.auxiliary_classifier else [])
-        }
+        self.add_trackers(["d_loss", "g_loss", "penalty", "d_real", "d_fake", "nonfinite"]
+                          + (["ac_loss"] if self.auxiliary_classifier else []))
         self.ema_generator = None
         self._build_models()
 
@@ -128,29 +195,11 @@ class GAN(keras.Model):
         """Creates all variables now (in the current strategy scope), so that `fit` under a
         strategy never needs to build the GAN symbolically from a data batch."""
         noise, labels = self._dummy_inputs()
-        images = self.generator(self._g_inputs(noise, labels), training=False)
+        inputs = self._g_inputs(noise, labels)
+        images = self.generator(inputs, training=False)
         self.discriminator(self._d_inputs(images, labels), training=False)
-        if self.ema_decay is not None:
-            try:
-                self.ema_generator = keras.models.clone_model(self.generator)
-            except Exception as e:  # noqa: BLE001 - re-raised with the fix
-                raise ValueError(
-                    "EMA needs a copy of the generator, and keras.models.clone_model failed: "
-                    "give the generator a `get_config()` returning its constructor arguments. "
-                    f"Cause: {e}"
-                ) from e
-            self.ema_generator(self._g_inputs(noise, labels), training=False)
-            shapes = [tuple(v.shape) for v in self.generator.weights]
-            if shapes != [tuple(v.shape) for v in self.ema_generator.weights]:
-                raise ValueError(
-                    "The EMA copy of the generator (keras.models.clone_model) does not create "
-                    "its weights in the same order as the generator: check its get_config()."
-                )
-            self.ema_generator.set_weights(self.generator.get_weights())
-            self.ema_generator.trainable = False
-        self.built = True
-
-    def build(self, input_shape=None):
+        self.image_shape = tuple(int(s) for s in images.shape[1:])
+        self.make_ema_copies({"generator": inputs})
         self.built = True
 
     def call(self, inputs, training=False):
@@ -159,21 +208,10 @@ class GAN(keras.Model):
 
     # --------------------------------------------------------------------------- compile
 
-    def compile(
-        self,
-        generator_optimizer=None,
-        discriminator_optimizer=None,
-        loss="wasserstein",
-        gradient_penalty=None,
-        penalty_type="wgan_gp",
-        penalty_target=1.0,
-        one_sided_penalty=False,
-        weight_clip=None,
-        n_critic=None,
-        label_smoothing=0.0,
-        ac_weight=1.0,
-        **kwargs,
-    ):
+    def compile(self, generator_optimizer=None, discriminator_optimizer=None,
+                loss="wasserstein", gradient_penalty=None, penalty_type="wgan_gp",
+                penalty_target=1.0, one_sided_penalty=False, weight_clip=None, n_critic=None,
+                label_smoothing=0.0, ac_weight=1.0, **kwargs):
         """Configures training.
 
         Args:
@@ -185,7 +223,8 @@ class GAN(keras.Model):
             penalty_type: "wgan_gp", "dragan" or "r1" (for R1 the weight is gamma).
             penalty_target: the gradient norm aimed at (WGAN-GP, DRAGAN).
             one_sided_penalty: penalise only norms above the target.
-            weight_clip: clip the discriminator's weights to [-c, c] (original WGAN).
+            weight_clip: clip the discriminator's weights to [-c, c] (original WGAN);
+                None or 0: no clipping.
             n_critic: discriminator updates per generator update; None takes the loss'
                 default (5 for "wasserstein", 1 otherwise).
             label_smoothing: one-sided label smoothing of the real labels (minimax,
@@ -194,87 +233,42 @@ class GAN(keras.Model):
             **kwargs: passed to `keras.Model.compile` (`jit_compile`, `steps_per_execution`,
                 `run_eagerly`).
         """
-        for forbidden in ("optimizer", "metrics", "loss_weights", "weighted_metrics"):
-            if forbidden in kwargs:
-                raise ValueError(
-                    f"GAN.compile does not take `{forbidden}`: use generator_optimizer / "
-                    f"discriminator_optimizer and the built-in metrics. "
-                    f"Received: {forbidden}={kwargs[forbidden]!r}"
-                )
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        if replicas > 1:
-            # Keras 3.15 fails both under MirroredStrategy, even for plain models
-            # (keras-team/keras#19246): say so now rather than deep inside the first step.
-            if kwargs.get("jit_compile") is True or kwargs.get("steps_per_execution", 1) > 1:
-                raise ValueError(
-                    f"jit_compile=True and steps_per_execution > 1 do not work with {replicas} "
-                    "replicas in Keras 3.15 (keras-team/keras#19246); use them on one device. "
-                    f"Received: jit_compile={kwargs.get('jit_compile', 'auto')}, "
-                    f"steps_per_execution={kwargs.get('steps_per_execution', 1)}"
-                )
-            kwargs.setdefault("jit_compile", False)
-        # optimizer=None: no hidden default optimizer (a bare compile() makes an RMSprop
-        # that later breaks BackupAndRestore under a strategy).
-        super().compile(optimizer=None, **kwargs)
         self.gan_loss = losses_lib.get(loss)
-        if gradient_penalty is None:
-            gradient_penalty = 0.0 if weight_clip else self.gan_loss.gradient_penalty
-        self.penalty = penalties_lib.PenaltyConfig(
-            type=penalty_type,
-            weight=float(gradient_penalty),
-            target=float(penalty_target),
-            one_sided=bool(one_sided_penalty),
-            weight_clip=weight_clip,
+        settings = resolve_settings(
+            self.gan_loss, gradient_penalty, penalty_type, penalty_target, one_sided_penalty,
+            weight_clip, n_critic, label_smoothing, ac_weight,
         )
-        self.n_critic = int(self.gan_loss.n_critic if n_critic is None else n_critic)
-        if self.n_critic < 1:
-            raise ValueError(f"`n_critic` must be >= 1. Received: n_critic={n_critic}")
-        self.label_smoothing = float(label_smoothing)
-        self.ac_weight = float(ac_weight)
-
-        def make_optimizer(opt):
-            if opt is None:
-                opt = keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
-            opt = keras.optimizers.get(opt)
-            if keras.config.dtype_policy().name == "mixed_float16" and not isinstance(
-                opt, keras.optimizers.LossScaleOptimizer
-            ):
-                opt = keras.optimizers.LossScaleOptimizer(opt)
-            return opt
-
-        self.generator_optimizer = make_optimizer(generator_optimizer)
-        self.discriminator_optimizer = make_optimizer(discriminator_optimizer)
-        if self.generator_optimizer is self.discriminator_optimizer:
-            raise ValueError(
-                "The generator and the discriminator need separate optimizer instances. "
-                "Received the same object twice."
-            )
-        # Build both optimizers now, inside the strategy scope: built lazily inside
-        # strategy.run, Adam fails under tf.distribute.
-        self.generator_optimizer.build(self.generator.trainable_variables)
-        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+        super().compile(
+            {"generator": generator_optimizer, "discriminator": discriminator_optimizer},
+            **kwargs,
+        )
+        self.penalty = penalties_lib.PenaltyConfig(
+            type=settings["penalty_type"], weight=settings["gradient_penalty"],
+            target=settings["penalty_target"], one_sided=settings["one_sided_penalty"],
+            weight_clip=settings["weight_clip"] or None,
+        )
+        self.n_critic = settings["n_critic"]
+        self.label_smoothing = settings["label_smoothing"]
+        self.ac_weight = settings["ac_weight"]
+        self.training_settings = settings
         self._compile_config = serialization_lib.SerializableDict(
             generator_optimizer=self.generator_optimizer,
             discriminator_optimizer=self.discriminator_optimizer,
-            loss=self.gan_loss.name,
-            gradient_penalty=gradient_penalty,
-            penalty_type=penalty_type,
-            penalty_target=penalty_target,
-            one_sided_penalty=one_sided_penalty,
-            weight_clip=weight_clip,
-            n_critic=self.n_critic,
-            label_smoothing=label_smoothing,
-            ac_weight=ac_weight,
+            **settings,
             **kwargs,
         )
 
-    def compile_from_config(self, config):
-        config = serialization_lib.deserialize_keras_object(config)
-        self.compile(**config)
+    @property
+    def generator_optimizer(self):
+        return self._optimizers["generator"]
+
+    @property
+    def discriminator_optimizer(self):
+        return self._optimizers["discriminator"]
 
     def get_config(self):
         return {
-            **super().get_config(),
+            **keras.Model.get_config(self),
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "latent_dim": self.latent_dim,
@@ -291,18 +285,57 @@ class GAN(keras.Model):
         return cls(**config)
 
     @property
-    def metrics(self):
-        return list(self._trackers.values())
-
-    @property
-    def step(self):
-        """Training steps taken (generator updates), a tf.Variable-backed int64."""
-        return self.generator_optimizer.iterations
-
-    @property
     def inference_generator(self):
         """The generator used for sampling and export: the EMA copy when EMA is on."""
-        return self.ema_generator if self.ema_generator is not None else self.generator
+        return self.inference_network("generator")
+
+    # ----------------------------------------------------------------------- the contract
+
+    def check_batch(self, element_spec):
+        images, labels = unpack_batch(element_spec)
+        if not isinstance(images, tf.TensorSpec) or images.shape.rank != 4:
+            raise ValueError(
+                "The input must yield image batches [batch, height, width, channels] (or "
+                f"(images, labels)). Received element_spec: {element_spec}"
+            )
+        if self.num_classes is not None and labels is None:
+            raise ValueError(
+                f"This GAN is conditional (num_classes={self.num_classes}), but the input "
+                "yields images without labels: yield (images, labels) batches."
+            )
+        batch = images.shape[0]
+        check_global_batch(batch, self.distribute_strategy.num_replicas_in_sync)
+        return batch
+
+    def sample(self, num_samples=64, seed=0, labels=None):
+        """`generate(num_samples, seed, labels)`."""
+        return self.generate(num_samples=num_samples, seed=seed, labels=labels)
+
+    def sample_grid(self, num_images, seed=0):
+        """A grid of fixed noise; for a conditional GAN one row per class."""
+        from tfgans.callbacks import grid_layout  # the layout is the callbacks' business
+
+        labels, columns = grid_layout(num_images, self.num_classes)
+        num = num_images if labels is None else len(labels)
+        return self.generate(num_samples=num, seed=seed, labels=labels), columns
+
+    def evaluation_samples(self, num_samples, seed=0):
+        """`generate(num_samples, seed)` and, for a conditional GAN, the classes in turn."""
+        labels = None if self.num_classes is None else np.arange(num_samples) % self.num_classes
+        return self.generate(num_samples=num_samples, seed=seed, labels=labels), labels
+
+    def export_spec(self):
+        return ExportSpec("noise_to_image", self.inference_generator,
+                          {"latent_dim": self.latent_dim, "num_classes": self.num_classes})
+
+    def settings(self):
+        return {
+            **super().settings(),
+            "latent_dim": self.latent_dim,
+            "num_classes": self.num_classes,
+            "image_shape": list(self.image_shape),
+            **getattr(self, "training_settings", {}),
+        }
 
     # ------------------------------------------------------------------------- the step
 
@@ -345,7 +378,7 @@ class GAN(keras.Model):
         return loss, loss + tf.reduce_sum(c * local)
 
     def _noise(self, step, stream, batch):
-        key = noise_lib.fold_seed(self.seed, step, stream, _NOISE)
+        key = self.noise_key(step, stream, _NOISE)
         global_noise = noise_lib.normal([batch * noise_lib.num_replicas(), self.latent_dim], key)
         return noise_lib.replica_slice(global_noise, batch)
 
@@ -365,14 +398,14 @@ class GAN(keras.Model):
         if cfg.type == "r1":
             grads = self._input_gradients(real, labels)
             return penalties_lib.r1_penalty(grads, gamma=1.0)
-        key = noise_lib.fold_seed(self.seed, step, stream, _ALPHA)
+        key = self.noise_key(step, stream, _ALPHA)
         alpha = noise_lib.replica_slice(noise_lib.uniform([global_batch], key), batch)
         if cfg.type == "dragan":
             moments = noise_lib.cross_replica_mean(
                 tf.stack([tf.reduce_mean(real), tf.reduce_mean(tf.square(real))])
             )
             std = tf.sqrt(tf.maximum(moments[1] - tf.square(moments[0]), 0.0))
-            pkey = noise_lib.fold_seed(self.seed, step, stream, _PERTURB)
+            pkey = self.noise_key(step, stream, _PERTURB)
             u = noise_lib.uniform([global_batch] + real.shape[1:].as_list(), pkey)
             other = penalties_lib.dragan_perturb(real, noise_lib.replica_slice(u, batch), std)
         else:
@@ -382,24 +415,6 @@ class GAN(keras.Model):
         return penalties_lib.gradient_norm_penalty(
             grads, target=cfg.target, one_sided=cfg.one_sided
         )
-
-    @staticmethod
-    def _scale(loss, optimizer):
-        """Scales a per-replica loss for the strategy (and the loss scale of mixed_float16);
-        call it inside the tape, so the scaling is differentiated too."""
-        scaled = loss / noise_lib.num_replicas()
-        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            scaled = optimizer.scale_loss(scaled)
-        return scaled
-
-    def _apply(self, optimizer, scaled_loss, variables, tape, finite):
-        """Differentiates and applies, zeroing the gradients where the loss or gradients are
-        not finite, so NaN never reaches the weights."""
-        grads = tape.gradient(scaled_loss, variables)
-        finite = tf.logical_and(finite, _all_finite(grads))
-        grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
-        optimizer.apply(grads, variables)
-        return finite
 
     def _discriminator_step(self, real, labels, step, k):
         batch = real.shape[0] or tf.shape(real)[0]
@@ -426,14 +441,8 @@ class GAN(keras.Model):
                     real_class, fake_class, one_hot, label_smoothing=self.label_smoothing
                 )
                 total = total + self.ac_weight * ac_loss
-            scaled = self._scale(total, self.discriminator_optimizer)
-        finite = self._apply(
-            self.discriminator_optimizer,
-            scaled,
-            self.discriminator.trainable_variables,
-            tape,
-            tf.math.is_finite(total),
-        )
+            scaled = self.scale_loss(total, "discriminator")
+        finite = self.apply_gradients("discriminator", scaled, tape, tf.math.is_finite(total))
         if self.penalty.weight_clip:
             penalties_lib.clip_weights(
                 self.discriminator.trainable_variables, self.penalty.weight_clip
@@ -465,27 +474,9 @@ class GAN(keras.Model):
                 total = total + self.ac_weight * losses_lib.acgan_generator_loss(
                     fake_class, tf.one_hot(labels, self.num_classes)
                 )
-            scaled = self._scale(total, self.generator_optimizer)
-        finite = self._apply(
-            self.generator_optimizer,
-            scaled,
-            self.generator.trainable_variables,
-            tape,
-            tf.math.is_finite(total),
-        )
+            scaled = self.scale_loss(total, "generator")
+        finite = self.apply_gradients("generator", scaled, tape, tf.math.is_finite(total))
         return g_loss, finite
-
-    def _update_ema(self, step):
-        # TensorFlow's ExponentialMovingAverage warm-up: the decay ramps up over the first
-        # steps, so early samples are not dominated by the random initialisation.
-        step = tf.cast(step, tf.float32)
-        decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
-        # Averages the trainable weights; copies the rest (batch-norm statistics).
-        for ema_v, v in zip(self.ema_generator.weights, self.generator.weights):
-            if v.trainable:
-                ema_v.assign(decay * ema_v + (1.0 - decay) * tf.cast(v, ema_v.dtype))
-            else:
-                ema_v.assign(v)
 
     def _check_labels(self, labels):
         if self.num_classes is not None and labels is None:
@@ -498,26 +489,25 @@ class GAN(keras.Model):
         return labels if self.num_classes is not None else None
 
     def train_step(self, data):
-        real, labels = _unpack(data)
+        real, labels = unpack_batch(data)
         labels = self._check_labels(labels)
         real = tf.cast(real, tf.float32)
-        step = self.generator_optimizer.iterations
+        step = self.step
         finite = tf.constant(True)
         for k in range(self.n_critic):
             d_logs = self._discriminator_step(real, labels, step, k)
             finite = tf.logical_and(finite, d_logs.pop("finite"))
         g_loss, g_finite = self._generator_step(real, labels, step)
         finite = tf.logical_and(finite, g_finite)
-        if self.ema_generator is not None:
-            self._update_ema(step)
+        self.update_ema(step)
         logs = {**d_logs, "g_loss": g_loss, "nonfinite": 1.0 - tf.cast(finite, tf.float32)}
-        for name, tracker in self._trackers.items():
-            tracker.update_state(logs[name])
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        if not self.auxiliary_classifier:
+            logs.pop("ac_loss")
+        return self.track(logs)
 
     def test_step(self, data):
         """Evaluates the losses on a batch without updating anything."""
-        real, labels = _unpack(data)
+        real, labels = unpack_batch(data)
         labels = self._check_labels(labels)
         real = tf.cast(real, tf.float32)
         batch = real.shape[0] or tf.shape(real)[0]
@@ -536,12 +526,6 @@ class GAN(keras.Model):
         return {name: self._trackers[name].result() for name in logs}
 
     # ---------------------------------------------------------------------- generation
-
-    def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`, plus a callback that stops on a non-finite loss with a clear
-        `NonFiniteLossError` (the non-finite gradients were zeroed, not applied)."""
-        callbacks = list(callbacks or []) + [_StopOnNonFinite()]
-        return super().fit(*args, callbacks=callbacks, **kwargs)
 
     def generate(self, num_samples=64, seed=0, labels=None, batch_size=256):
         """Samples images in [-1, 1] from the (EMA) generator.
@@ -573,8 +557,6 @@ class GAN(keras.Model):
             lab = None if labels is None else labels[start:end]
             out = self.inference_generator(self._g_inputs(noise[start:end], lab), training=False)
             outputs.append(tf.cast(out, tf.float32).numpy())
-        import numpy as np
-
         return np.concatenate(outputs, axis=0)
 
 
@@ -599,15 +581,3 @@ def generation_labels(num_samples, num_classes, labels=None):
             f"`labels` must be class ids in [0, {num_classes - 1}]. Received: {labels.numpy().tolist()}"
         )
     return labels
-
-
-class _StopOnNonFinite(keras.callbacks.Callback):
-    def on_train_batch_end(self, batch, logs=None):
-        if logs and float(logs.get("nonfinite", 0.0)) > 0:
-            step = int(self.model.generator_optimizer.iterations.numpy())
-            raise NonFiniteLossError(
-                f"Training stopped near step {step}: a loss or gradient became NaN or "
-                f"infinite (d_loss={logs.get('d_loss')}, g_loss={logs.get('g_loss')}). The "
-                "non-finite gradients were zeroed, so the weights stay finite. Lower the "
-                "learning rates, or use a gradient penalty."
-            )

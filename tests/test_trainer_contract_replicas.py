@@ -1,0 +1,16 @@
+"""The second family (tests/contract_family.py) gives the same weights on 1 and 2 replicas,
+through `tfgans.Estimator` (which trains under MirroredStrategy with the multi-worker
+loop). In its own pytest process, like tests/test_gan.py: several MirroredStrategy
+computations in one process clash on collective keys."""
+
+import numpy as np
+
+from test_trainer_contract import dataset, estimator, state
+
+
+def test_second_family_two_replicas_equal_one(tmp_path, mirrored):
+    one = estimator(tmp_path / "one").train(dataset, max_steps=4)
+    two = estimator(tmp_path / "two", strategy=mirrored).train(dataset, max_steps=4)
+    assert two.strategy.num_replicas_in_sync == 2
+    for a, b in zip(state(one.trainer), state(two.trainer), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
