@@ -46,3 +46,22 @@ def softmax_cross_entropy(one_hot_labels, logits):
     labels = as_float32(one_hot_labels)
     return -ops.sum(labels * ops.log_softmax(logits, axis=-1), axis=-1)
 
+
+def per_example_mean(x):
+    """Means `x` over every axis but the first (the batch): [B, ...] -> [B]; [B] stays."""
+    x = as_float32(x)
+    if len(x.shape) <= 1:
+        return x
+    return ops.mean(x, axis=tuple(range(1, len(x.shape))))
+
+
+def check_range(name, value, low=None, high=None):
+    """Raises a ValueError naming `name` if the Python number `value` is outside [low, high].
+
+    Tensors pass unchecked (their value is not known when a step is traced).
+    """
+    if not isinstance(value, (int, float)):
+        return
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+        raise ValueError(f"`{name}` must be in {bounds}. Received: {name}={value!r}")
