@@ -24,7 +24,8 @@ def test_grid_centers():
     assert grid.shape == (25, 2)
     np.testing.assert_allclose(grid[:6], [[-4, -4], [-2, -4], [0, -4], [2, -4], [4, -4], [-4, -2]])
     np.testing.assert_allclose(grid[12], [0, 0])
-    np.testing.assert_allclose(modes.grid_of_gaussians_centers(2, 1.0), [[-.5, -.5], [.5, -.5], [-.5, .5], [.5, .5]])
+    small = modes.grid_of_gaussians_centers(2, 1.0)
+    np.testing.assert_allclose(small, [[-0.5, -0.5], [0.5, -0.5], [-0.5, 0.5], [0.5, 0.5]])
 
 
 def test_sample_mixture_is_seeded_and_near_its_modes():

@@ -105,7 +105,8 @@ def test_infogan_continuous_loss_is_gaussian_nll():
     codes = np.array([[1.0, 1.0], [1.0, 1.0]])
 
     def nll(c, mu, sigma):  # -log of the normal density, written out
-        return -math.log(math.exp(-((c - mu) ** 2) / (2 * sigma**2)) / (sigma * math.sqrt(2 * math.pi)))
+        density = math.exp(-((c - mu) ** 2) / (2 * sigma**2)) / (sigma * math.sqrt(2 * math.pi))
+        return -math.log(density)
 
     per_example = [
         (nll(1.0, 0.0, 1.0) + nll(1.0, 1.0, 2.0)) / 2,
@@ -155,7 +156,8 @@ def test_ssgan_unsupervised_discriminator_loss_is_log_z_over_z_plus_one():
     z_fake = np.exp(CLASS_LOGITS_FAKE).sum(axis=1)
     d_real, d_fake = z_real / (z_real + 1.0), z_fake / (z_fake + 1.0)
     expected = -np.mean(np.log(d_real)) - np.mean(np.log(1.0 - d_fake))
-    close(losses.ssgan_unsupervised_discriminator_loss(CLASS_LOGITS_REAL, CLASS_LOGITS_FAKE), expected)
+    loss = losses.ssgan_unsupervised_discriminator_loss(CLASS_LOGITS_REAL, CLASS_LOGITS_FAKE)
+    close(loss, expected)
     close(losses.ssgan_generator_loss(CLASS_LOGITS_FAKE), -np.mean(np.log(d_fake)))
 
 

@@ -49,7 +49,9 @@ def ring_of_gaussians_centers(num_modes=8, radius=2.0):
         float64 array [num_modes, 2]; the first centre is (radius, 0).
     """
     if int(num_modes) != num_modes or num_modes < 1:
-        raise ValueError(f"`num_modes` must be a positive integer. Received: num_modes={num_modes!r}")
+        raise ValueError(
+            f"`num_modes` must be a positive integer. Received: num_modes={num_modes!r}"
+        )
     _check_positive("radius", radius)
     angles = 2.0 * np.pi * np.arange(num_modes) / num_modes
     return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
@@ -162,7 +164,9 @@ def mode_coverage(points, centers, std, min_count=20, num_std=3.0):
     https://arxiv.org/abs/1712.04086 (PacGAN)
     """
     if int(min_count) != min_count or min_count < 1:
-        raise ValueError(f"`min_count` must be a positive integer. Received: min_count={min_count!r}")
+        raise ValueError(
+            f"`min_count` must be a positive integer. Received: min_count={min_count!r}"
+        )
     counts = mode_counts(points, centers, std, num_std)
     num_points = len(np.asarray(points))
     rate = float(counts.sum() / num_points) if num_points else 0.0
