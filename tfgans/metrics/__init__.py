@@ -8,6 +8,9 @@ float64 on features from a feature extractor, streaming.
 Building blocks: `frechet_distance` / `frechet_distance_from_stats` / `StreamingFID`,
 `kernel_inception_distance`, `inception_score`, `precision_recall`, the extractors
 (`FashionMNISTClassifier`, `InceptionFeatures`) and the streaming `Evaluator`.
+
+2-D toy data and its mode-collapse metrics: `ring_of_gaussians_centers`,
+`grid_of_gaussians_centers`, `sample_mixture`, `mode_coverage` (`modes`).
 """
 
 from tfgans.metrics.evaluator import Evaluator, FeatureSet, evaluate, iterate_batches
@@ -29,6 +32,14 @@ from tfgans.metrics.frechet import (
 )
 from tfgans.metrics.inception_score import inception_score
 from tfgans.metrics.kid import kernel_inception_distance, polynomial_kernel
+from tfgans.metrics.modes import (
+    ModeCoverage,
+    grid_of_gaussians_centers,
+    mode_counts,
+    mode_coverage,
+    ring_of_gaussians_centers,
+    sample_mixture,
+)
 from tfgans.metrics.precision_recall import knn_radii, precision_recall
 
 __all__ = [
@@ -40,17 +51,23 @@ __all__ = [
     "GaussianStats",
     "InceptionFeatures",
     "KerasClassifierFeatures",
+    "ModeCoverage",
     "StreamingFID",
     "default_classifier_path",
     "evaluate",
     "frechet_distance",
     "frechet_distance_from_stats",
     "get_extractor",
+    "grid_of_gaussians_centers",
     "inception_score",
     "iterate_batches",
     "kernel_inception_distance",
     "knn_radii",
+    "mode_counts",
+    "mode_coverage",
     "polynomial_kernel",
     "precision_recall",
+    "ring_of_gaussians_centers",
+    "sample_mixture",
     "trace_sqrt_product",
 ]

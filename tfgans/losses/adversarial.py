@@ -14,13 +14,12 @@ from typing import Callable
 
 from keras import ops
 
+from tfgans.losses.common import as_float32, sigmoid_cross_entropy, weighted_mean
 from tfgans.registry import Registry
 
 __all__ = [
     "GANLoss",
     "LOSSES",
-    "acgan_discriminator_loss",
-    "acgan_generator_loss",
     "get",
     "least_squares_discriminator_loss",
     "least_squares_generator_loss",
@@ -37,32 +36,11 @@ __all__ = [
 ]
 
 
-def _float(x):
-    return ops.cast(x, "float32")
-
-
-def weighted_mean(losses, weights=1.0):
-    """Reduces `losses` as TF-GAN's SUM_BY_NONZERO_WEIGHTS does.
-
-    `loss = sum(weights * losses) / count_nonzero(weights)` with `weights` broadcast to the
-    shape of `losses`; with all weights 1 this is the mean.
-    """
-    losses = _float(losses)
-    weights = ops.broadcast_to(_float(weights), ops.shape(losses))
-    nonzero = ops.sum(_float(ops.not_equal(weights, 0.0)))
-    return ops.divide_no_nan(ops.sum(losses * weights), nonzero)
-
-
-def _sigmoid_cross_entropy(labels, logits):
-    # max(x, 0) - x * z + log(1 + exp(-|x|)): stable for large |x|.
-    return ops.relu(logits) - logits * labels + ops.log1p(ops.exp(-ops.abs(logits)))
-
-
 def _smoothed_sigmoid_cross_entropy(labels, logits, weights, label_smoothing):
     # As tf.compat.v1.losses.sigmoid_cross_entropy: labels -> labels * (1 - s) + s / 2.
-    logits = _float(logits)
+    logits = as_float32(logits)
     labels = labels * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    return weighted_mean(_sigmoid_cross_entropy(labels, logits), weights)
+    return weighted_mean(sigmoid_cross_entropy(labels, logits), weights)
 
 
 # Original losses from "Generative Adversarial Nets" (https://arxiv.org/abs/1406.2661).
@@ -94,8 +72,8 @@ def minimax_discriminator_loss(
 
     Reference: https://arxiv.org/abs/1406.2661 (smoothing: https://arxiv.org/abs/1606.03498)
     """
-    real_logits = _float(real_logits)
-    fake_logits = _float(fake_logits)
+    real_logits = as_float32(real_logits)
+    fake_logits = as_float32(fake_logits)
     loss_on_real = _smoothed_sigmoid_cross_entropy(
         ops.ones_like(real_logits), real_logits, real_weights, label_smoothing
     )
@@ -115,7 +93,7 @@ def minimax_generator_loss(fake_logits, label_smoothing=0.0, weights=1.0):
 
     Reference: https://arxiv.org/abs/1406.2661
     """
-    fake_logits = _float(fake_logits)
+    fake_logits = as_float32(fake_logits)
     return -minimax_discriminator_loss(
         ops.ones_like(fake_logits), fake_logits, label_smoothing, weights, weights
     )
@@ -135,7 +113,7 @@ def modified_generator_loss(fake_logits, label_smoothing=0.0, weights=1.0):
 
     Reference: https://arxiv.org/abs/1406.2661 (section 3)
     """
-    fake_logits = _float(fake_logits)
+    fake_logits = as_float32(fake_logits)
     return _smoothed_sigmoid_cross_entropy(
         ops.ones_like(fake_logits), fake_logits, weights, label_smoothing
     )
@@ -182,8 +160,8 @@ def wasserstein_hinge_discriminator_loss(
 
     Reference: https://arxiv.org/abs/1802.05957
     """
-    hinged_real = ops.relu(real_hinge - _float(real_logits))
-    hinged_fake = ops.relu(generated_hinge + _float(fake_logits))
+    hinged_real = ops.relu(real_hinge - as_float32(real_logits))
+    hinged_fake = ops.relu(generated_hinge + as_float32(fake_logits))
     return weighted_mean(hinged_fake, generated_weights) + weighted_mean(
         hinged_real, real_weights
     )
@@ -214,8 +192,8 @@ def least_squares_discriminator_loss(
 
     Reference: https://arxiv.org/abs/1611.04076
     """
-    real_losses = 0.5 * ops.square(_float(real_logits) - real_label)
-    fake_losses = 0.5 * ops.square(_float(fake_logits) - fake_label)
+    real_losses = 0.5 * ops.square(as_float32(real_logits) - real_label)
+    fake_losses = 0.5 * ops.square(as_float32(fake_logits) - fake_label)
     return weighted_mean(real_losses, real_weights) + weighted_mean(
         fake_losses, generated_weights
     )
@@ -226,7 +204,7 @@ def least_squares_generator_loss(fake_logits, real_label=1.0, weights=1.0):
 
     Reference: https://arxiv.org/abs/1611.04076
     """
-    return weighted_mean(0.5 * ops.square(_float(fake_logits) - real_label), weights)
+    return weighted_mean(0.5 * ops.square(as_float32(fake_logits) - real_label), weights)
 
 
 # Relativistic average losses from "The relativistic discriminator"
@@ -256,14 +234,14 @@ def relativistic_discriminator_loss(
 
     Reference: https://arxiv.org/abs/1807.00734
     """
-    real_logits, fake_logits = _float(real_logits), _float(fake_logits)
+    real_logits, fake_logits = as_float32(real_logits), as_float32(fake_logits)
     real_mean = ops.mean(real_logits) if real_mean is None else real_mean
     fake_mean = ops.mean(fake_logits) if fake_mean is None else fake_mean
     real_rel = real_logits - fake_mean
     fake_rel = fake_logits - real_mean
     return weighted_mean(
-        _sigmoid_cross_entropy(ops.ones_like(real_rel), real_rel), real_weights
-    ) + weighted_mean(_sigmoid_cross_entropy(ops.zeros_like(fake_rel), fake_rel), generated_weights)
+        sigmoid_cross_entropy(ops.ones_like(real_rel), real_rel), real_weights
+    ) + weighted_mean(sigmoid_cross_entropy(ops.zeros_like(fake_rel), fake_rel), generated_weights)
 
 
 def relativistic_generator_loss(
@@ -283,48 +261,6 @@ def relativistic_generator_loss(
     return relativistic_discriminator_loss(
         fake_logits, real_logits, generated_weights, real_weights, fake_mean, real_mean
     )
-
-
-# AC-GAN auxiliary classification losses from "Conditional Image Synthesis With Auxiliary
-# Classifier GANs" (https://arxiv.org/abs/1610.09585).
-
-
-def _softmax_cross_entropy(one_hot_labels, logits, weights, label_smoothing):
-    # As tf.compat.v1.losses.softmax_cross_entropy: labels -> labels * (1 - s) + s / C.
-    logits = _float(logits)
-    labels = _float(one_hot_labels)
-    num_classes = ops.cast(ops.shape(logits)[-1], "float32")
-    labels = labels * (1.0 - label_smoothing) + label_smoothing / num_classes
-    losses = -ops.sum(labels * ops.log_softmax(logits, axis=-1), axis=-1)
-    return weighted_mean(losses, weights)
-
-
-def acgan_discriminator_loss(
-    real_class_logits,
-    fake_class_logits,
-    one_hot_labels,
-    label_smoothing=0.0,
-    real_weights=1.0,
-    generated_weights=1.0,
-):
-    """AC-GAN classification loss of the discriminator: softmax cross-entropy on both.
-
-    `loss = CE(labels, C(x)) + CE(labels, C(G(z, labels)))`; the real labels are smoothed
-    as `labels * (1 - s) + s / num_classes`.
-
-    Reference: https://arxiv.org/abs/1610.09585
-    """
-    return _softmax_cross_entropy(
-        one_hot_labels, fake_class_logits, generated_weights, 0.0
-    ) + _softmax_cross_entropy(one_hot_labels, real_class_logits, real_weights, label_smoothing)
-
-
-def acgan_generator_loss(fake_class_logits, one_hot_labels, weights=1.0):
-    """AC-GAN classification loss of the generator, `loss = CE(labels, C(G(z, labels)))`.
-
-    Reference: https://arxiv.org/abs/1610.09585
-    """
-    return _softmax_cross_entropy(one_hot_labels, fake_class_logits, weights, 0.0)
 
 
 @dataclasses.dataclass(frozen=True)
