@@ -117,10 +117,10 @@ def _ada_draws(pipeline, batch, **params):
     """Draws of 0.5 (gate closed for p < 0.5, identity parameters) except `params`."""
     d = np.full((batch, pipeline.num_draws), 0.5, "float32")
     column = 0
-    for name in pipeline.ops:
+    for name in pipeline.transforms:
         for k, v in enumerate(params.get(name, [])):
             d[:, column + k] = v
-        column += augment.ADA_OPS[name]
+        column += augment.ADA_TRANSFORMS[name]
     return d
 
 
@@ -165,7 +165,7 @@ def test_ada_p1_by_hand():
 
 def test_ada_gates_each_example_with_probability_p():
     x = _images((2, 8, 8, 1))
-    pipeline = AdaPipeline(ops=("xflip",))
+    pipeline = AdaPipeline(transforms=("xflip",))
     d = np.array([[0.4, 0.9], [0.6, 0.9]], "float32")  # p = 0.5: example 0 only
     out = pipeline(x, 0.5, d).numpy()
     np.testing.assert_array_equal(out[0], x[0, :, ::-1])
@@ -176,7 +176,7 @@ def test_ada_scale_is_bilinear_about_the_centre():
     # s = 2^(1 * z) = 2 with z = 1: out(i) = c + (i - c) / 2 on a linear ramp (c = 3.5),
     # which bilinear sampling reproduces exactly: [1.75, 2.25, ..., 5.25].
     ramp = np.tile(np.arange(8, dtype="float32")[None, :], (8, 1))[None, :, :, None]
-    pipeline = AdaPipeline(ops=("scale",), scale_std=1.0)
+    pipeline = AdaPipeline(transforms=("scale",), scale_std=1.0)
     out = pipeline(ramp, 1.0, np.array([[0.0, PHI_PLUS_1]], "float32")).numpy()
     np.testing.assert_allclose(out[0, 3, :, 0], 3.5 + (np.arange(8) - 3.5) / 2, atol=1e-4)
     # Zooming out (s = 1/2) reads outside the image: reflected, 0 -> -3.5 -> 3.5.
@@ -186,18 +186,18 @@ def test_ada_scale_is_bilinear_about_the_centre():
 
 def test_ada_validation():
     with pytest.raises(ValueError, match="Unknown ADA op 'hue'"):
-        AdaPipeline(ops=("xflip", "hue"))
+        AdaPipeline(transforms=("xflip", "hue"))
     with pytest.raises(ValueError, match="scale_std=-1"):
         AdaPipeline(scale_std=-1)
     with pytest.raises(ValueError, match="square"):
-        AdaPipeline(ops=("rotate90",))(_images((1, 8, 4, 3)), 1.0, np.zeros((1, 2), "float32"))
+        AdaPipeline(transforms=("rotate90",))(_images((1, 8, 4, 3)), 1.0, np.zeros((1, 2), "float32"))
     with pytest.raises(ValueError, match=r"\[batch, 2\]"):
-        AdaPipeline(ops=("xflip",))(_images(), 1.0, np.zeros((2, 3), "float32"))
+        AdaPipeline(transforms=("xflip",))(_images(), 1.0, np.zeros((2, 3), "float32"))
 
 
-@pytest.mark.parametrize("op", list(augment.ADA_OPS))
+@pytest.mark.parametrize("op", list(augment.ADA_TRANSFORMS))
 def test_ada_passes_gradients(op):
-    pipeline = AdaPipeline(ops=(op,))
+    pipeline = AdaPipeline(transforms=(op,))
     d = np.random.default_rng(5).uniform(size=(2, pipeline.num_draws)).astype("float32")
     d[:, 0] = 0.0  # gate open
     g = _grad(lambda x: pipeline(x, 1.0, d), _images())
@@ -237,3 +237,13 @@ def test_overfitting_heuristic():
     assert float(augment.ada_overfitting_heuristic(np.array([0.1, 3.0, 7.0, 0.5]))) == 1.0
     assert float(augment.ada_overfitting_heuristic(np.array([[1.0], [-2.0], [3.0], [4.0]]))) == 0.5
     assert math.isclose(float(augment.ada_overfitting_heuristic(np.array([-1.0, -1.0]))), -1.0)
+
+
+def test_augment_keeps_a_bfloat16_dtype():
+    x = tf.cast(_images((2, 8, 8, 3)), tf.bfloat16)
+    pipeline = AdaPipeline()
+    d = np.random.default_rng(8).uniform(size=(2, pipeline.num_draws)).astype("float32")
+    d[:, np.cumsum([0] + list(augment.ADA_TRANSFORMS.values()))[:-1]] = 0.0  # every gate open
+    assert pipeline(x, 1.0, d).dtype == tf.bfloat16
+    d = np.random.default_rng(9).uniform(size=(2, 7)).astype("float32")
+    assert augment.diff_augment(x, "color,translation,cutout", d).dtype == tf.bfloat16

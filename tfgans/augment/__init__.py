@@ -4,7 +4,7 @@ Both take their random numbers as arguments (uniform draws the trainer makes sta
 from (seed, step) for the global batch), own no random state, and use `keras.ops` only.
 """
 
-from tfgans.augment.ada import ADA_OPS, AdaPipeline, ada_overfitting_heuristic, ada_update
+from tfgans.augment.ada import ADA_TRANSFORMS, AdaPipeline, ada_overfitting_heuristic, ada_update
 from tfgans.augment.diffaugment import (
     DIFF_AUGMENT_POLICIES,
     brightness,
@@ -18,7 +18,7 @@ from tfgans.augment.diffaugment import (
 )
 
 __all__ = [
-    "ADA_OPS",
+    "ADA_TRANSFORMS",
     "AdaPipeline",
     "DIFF_AUGMENT_POLICIES",
     "ada_overfitting_heuristic",

@@ -1,7 +1,7 @@
 """ADA: adaptive discriminator augmentation, its pipeline and its probability controller.
 
 Every op of the pipeline is applied to each example independently with probability `p`
-(so a fraction `(1 - p)^k` of the examples goes through `k` ops untouched), to the reals
+(a fraction `(1 - p)^k` of the examples passes a pipeline of k ops untouched), to the reals
 and to the fakes the discriminator sees, in D's step and in G's. The ops are
 differentiable with respect to the images, so G's gradient passes through them. `p` is
 tuned during training by `ada_update` from the overfitting heuristic
@@ -10,20 +10,23 @@ tuned during training by `ada_update` from the overfitting heuristic
 The ops, in order (the paper's "bgc" pipeline minus arbitrary rotation, anisotropic
 scaling, fractional translation, luma flip and hue rotation):
 
-| op            | draws | when applied (u_0 < p)                                             |
-|---------------|-------|--------------------------------------------------------------------|
-| "xflip"       | 2     | mirrors the columns if u_1 >= 0.5                                  |
-| "rotate90"    | 2     | `k = floor(4 u_1)` quarter turns (numpy's `rot90` on H, W); H == W |
-| "translation" | 3     | integer shift `t = round((2u - 1) * translation_max * size)`, rows and columns, reflect padding: `out[i] = x[i - t]` |
-| "scale"       | 2     | isotropic, `s = 2^(scale_std * z)`: `out(i) = x(c + (i - c) / s)`, `c` the centre, bilinear, reflect padding |
-| "brightness"  | 2     | `x + brightness_std * z`                                           |
-| "contrast"    | 2     | `x * 2^(contrast_std * z)` (about 0, mid-grey of [-1, 1])          |
-| "saturation"  | 2     | `m + (x - m) * 2^(saturation_std * z)`, `m` the channel mean; skipped for 1-channel images (their only axis is the luma axis) |
+- "xflip" (2 draws): mirrors the columns if `u_1 >= 0.5`.
+- "rotate90" (2): `k = floor(4 u_1)` quarter turns (numpy's `rot90` on H, W); needs H == W.
+- "translation" (3): integer shifts `t = round((2u - 1) * translation_max * size)` of rows
+  (`u_1`) and columns (`u_2`), `out[i] = x[i - t]`, reflect padding.
+- "scale" (2): isotropic, `s = 2^(scale_std * z)`, `out(i) = x(c + (i - c) / s)` about the
+  centre `c`, bilinear, reflect padding.
+- "brightness" (2): `x + brightness_std * z`.
+- "contrast" (2): `x * 2^(contrast_std * z)` (about 0, the mid-grey of [-1, 1]).
+- "saturation" (2): `m + (x - m) * 2^(saturation_std * z)`, `m` the mean over channels;
+  skipped for 1-channel images (their only axis is the luma axis, which it keeps).
+
+Each op is applied to an example when its first draw (the gate) `u_0 < p`.
 
 `z = Phi^-1(u)` is a standard normal made from a uniform draw by the inverse normal CDF, so
 the whole pipeline takes uniform draws, `[B, AdaPipeline.num_draws]`, drawn by the trainer
 statelessly from (seed, step); the pipeline owns no random state. Columns are consumed in
-the order of the table, each op taking `u_0` (the gate) then its parameters. An op that is
+the order of the list, each op taking `u_0` (the gate) then its parameters. An op that is
 not applied uses its identity parameter (no flip, k = 0, t = 0, s = 1, +0, *1), which gives
 back the input exactly, so `p = 0` is the identity.
 
@@ -39,10 +42,10 @@ from keras import ops
 
 from tfgans.augment._sampling import bilinear_axis, gather_axis, reflect_index
 
-__all__ = ["ADA_OPS", "AdaPipeline", "ada_overfitting_heuristic", "ada_update"]
+__all__ = ["ADA_TRANSFORMS", "AdaPipeline", "ada_overfitting_heuristic", "ada_update"]
 
 # Op name -> uniform draws per example it consumes (gate first).
-ADA_OPS = {
+ADA_TRANSFORMS = {
     "xflip": 2,
     "rotate90": 2,
     "translation": 3,
@@ -68,7 +71,7 @@ class AdaPipeline:
     """The ADA augmentation pipeline: which ops, and how strong.
 
     Attributes:
-        ops: the ops to use, a subset of `ADA_OPS`, applied in `ADA_OPS` order.
+        transforms: the ops to use, a subset of `ADA_TRANSFORMS`, applied in its order.
         translation_max: largest integer translation, as a fraction of the side.
         scale_std: standard deviation of log2 of the isotropic scale factor.
         brightness_std: standard deviation of the added brightness.
@@ -85,7 +88,7 @@ class AdaPipeline:
     Reference: https://arxiv.org/abs/2006.06676
     """
 
-    ops: tuple = tuple(ADA_OPS)
+    transforms: tuple = tuple(ADA_TRANSFORMS)
     translation_max: float = 0.125
     scale_std: float = 0.2
     brightness_std: float = 0.2
@@ -93,23 +96,24 @@ class AdaPipeline:
     saturation_std: float = 1.0
 
     def __post_init__(self):
-        names = (self.ops,) if isinstance(self.ops, str) else tuple(self.ops)
+        names = (self.transforms,) if isinstance(self.transforms, str) else tuple(self.transforms)
         for name in names:
-            if name not in ADA_OPS:
+            if name not in ADA_TRANSFORMS:
                 raise ValueError(
-                    f"Unknown ADA op {name!r}. Valid ops: {', '.join(ADA_OPS)}. "
-                    f"Received: ops={self.ops!r}"
+                    f"Unknown ADA op {name!r}. Valid ops: {', '.join(ADA_TRANSFORMS)}. "
+                    f"Received: transforms={self.transforms!r}"
                 )
-        object.__setattr__(self, "ops", tuple(n for n in ADA_OPS if n in names))
+        object.__setattr__(self, "transforms", tuple(n for n in ADA_TRANSFORMS if n in names))
         for field in ("translation_max", "scale_std", "brightness_std", "contrast_std",
                       "saturation_std"):
             if getattr(self, field) < 0:
-                raise ValueError(f"`{field}` must be >= 0. Received: {field}={getattr(self, field)}")
+                value = getattr(self, field)
+                raise ValueError(f"`{field}` must be >= 0. Received: {field}={value}")
 
     @property
     def num_draws(self):
         """Uniform draws per example that `__call__` needs."""
-        return sum(ADA_OPS[name] for name in self.ops)
+        return sum(ADA_TRANSFORMS[name] for name in self.transforms)
 
     def __call__(self, images, p, draws):
         """Augments each example, each op applied with probability `p`.
@@ -125,16 +129,18 @@ class AdaPipeline:
         images = ops.convert_to_tensor(images)
         draws = ops.convert_to_tensor(draws)
         if len(images.shape) != 4:
-            raise ValueError(f"`images` must be [B, H, W, C]. Received: images.shape={images.shape}")
+            raise ValueError(
+                f"`images` must be [B, H, W, C]. Received: images.shape={images.shape}"
+            )
         if draws.shape[-1] is not None and draws.shape[-1] != self.num_draws:
             raise ValueError(
-                f"`draws` must be [batch, {self.num_draws}] for ops {self.ops}. "
+                f"`draws` must be [batch, {self.num_draws}] for transforms {self.transforms}. "
                 f"Received: draws.shape={tuple(draws.shape)}"
             )
         p = ops.cast(p, "float32")
         column = 0
-        for name in self.ops:
-            u = [ops.cast(draws[:, column + k], "float32") for k in range(ADA_OPS[name])]
+        for name in self.transforms:
+            u = [ops.cast(draws[:, column + k], "float32") for k in range(ADA_TRANSFORMS[name])]
             column += len(u)
             images = getattr(self, f"_{name}")(images, u[0] < p, *u[1:])
         return images
@@ -146,7 +152,7 @@ class AdaPipeline:
     def _rotate90(self, images, gate, u):
         if images.shape[1] != images.shape[2]:
             raise ValueError(
-                "ADA's 'rotate90' needs square images; drop it from `ops` for others. "
+                "ADA's 'rotate90' needs square images; drop it from `transforms` for others. "
                 f"Received: images.shape={images.shape}"
             )
         k = ops.where(gate, ops.clip(ops.floor(4.0 * u), 0, 3), 0.0)

@@ -185,7 +185,8 @@ def diff_augment(images, policy, draws, translation_ratio=0.125, cutout_ratio=0.
     if draws is None or (draws.shape[-1] is not None and draws.shape[-1] != needed):
         shape = None if draws is None else tuple(draws.shape)
         raise ValueError(
-            f"`draws` must be [batch, {needed}] for policy {policy!r}. Received: draws.shape={shape}"
+            f"`draws` must be [batch, {needed}] for policy {policy!r}. "
+            f"Received: draws.shape={shape}"
         )
     column = 0
     for name in names:
