@@ -177,7 +177,8 @@ def build_dataset(
 
     Returns:
         A `tf.data.Dataset` of float32 NHWC images in [-1, 1] (or `(images, labels)`;
-        image -> image datasets: `(source, target[, mask])` or `(a, b)`), batched with `drop_remainder=True`, shuffled, cached and prefetched.
+        image -> image datasets: `(source, target[, mask])` or `(a, b)`), batched with
+        `drop_remainder=True`, shuffled, cached and prefetched.
 
     Raises:
         DataError: an unknown name (the message lists the valid ones), a non-positive

@@ -330,7 +330,7 @@ def sneaker2boot(
     def side(x):
         dataset = tf.data.Dataset.from_tensor_slices(x)
         if size != (28, 28):
-            dataset = dataset.map(lambda i: common.resize(i, size))
+            dataset = dataset.map(lambda image: common.resize(image, size))
         return dataset
 
     return pairs.finish_unpaired(
