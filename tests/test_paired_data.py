@@ -418,3 +418,23 @@ def test_image_to_image_bad_arguments(tmp_path):
     msg = raises_one_line("not found", build_dataset, "edges2fashion", 2,
                           source_dir=str(tmp_path))
     assert str(tmp_path) in msg
+
+
+def test_input_pipelines_read_disjoint_shards(tmp_path):
+    # One input pipeline per worker (`distributed_dataset(..., shard_per_input_pipeline=True)`).
+    for i in range(8):
+        write_ab(tmp_path / "ab" / f"{i}.png", i, 0)
+    write_unpaired(tmp_path / "cyc", "train", (6, 4))
+    seen_ab, seen_a, seen_b = [], [], []
+    for pipeline_id in range(2):
+        context = tf.distribute.InputContext(2, pipeline_id, 2)
+        ds = build_dataset("ab_folder", 2, path=str(tmp_path / "ab"), input_context=context)
+        seen_ab.append({int(v) for s, _ in take_numpy(ds, 10) for v in to_uint8(s)[:, 0, 0, 0]})
+        ds = build_dataset("unpaired_folder", 1, path=str(tmp_path / "cyc"), input_context=context)
+        batches = take_numpy(ds, 10)
+        assert len(batches) == 3  # this shard's 3 A images (and 2 B images, cycled)
+        seen_a.append({int(to_uint8(a)[0, 0, 0, 0]) for a, _ in batches})
+        seen_b.append({int(to_uint8(b)[0, 0, 0, 0]) for _, b in batches})
+    for first, second, everything in [(*seen_ab, range(8)), (*seen_a, range(6)),
+                                      (*seen_b, range(100, 104))]:
+        assert not first & second and first | second == set(everything)
