@@ -3,17 +3,27 @@
 from tfgans.registry import Registry
 
 from pipelines.data import arrays as arrays_lib
-from pipelines.data import common, folder, tfds_source
+from pipelines.data import common, fashion_tasks, folder, paired, pairs, tfds_source
 from pipelines.data.common import DataError
 
 TFDS_PREFIX = "tfds/"
 
 DATASETS = Registry("dataset")
 
+# Dataset families: what a batch holds (DESIGN.md, "Batches by family").
+NOISE_TO_IMAGE = "noise_to_image"  # `images` or `(images, labels)`
+PAIRED = "paired"  # `(source, target)`, or `(source, target, mask)` for inpainting
+UNPAIRED = "unpaired"  # `(a, b)`
+_FAMILIES = {"fashion_mnist": NOISE_TO_IMAGE, "image_folder": NOISE_TO_IMAGE,
+             "arrays": NOISE_TO_IMAGE}
+PATH_DATASETS = ("image_folder", "ab_folder", "paired_folder", "unpaired_folder")
+
 
 def _no_path(name, path):
     if path is not None:
-        raise DataError(f"`path` is only used by the image_folder dataset, not by {name!r}.")
+        raise DataError(
+            f"`path` is only used by the {', '.join(PATH_DATASETS)} datasets, not by {name!r}."
+        )
 
 
 def _one_split(name, split):
@@ -44,6 +54,67 @@ def _arrays(batch_size, split, labels, seed, data_dir, path, arrays=None, **kwar
     if arrays is None:
         raise DataError("The arrays dataset needs `arrays`: images or (images, labels).")
     return arrays_lib.from_arrays(arrays, batch_size, labels, seed, **kwargs)
+
+
+def _image_to_image(name, family):
+    """Registers an image -> image dataset `name` of `family` (PAIRED or UNPAIRED)."""
+
+    def add(fn):
+        DATASETS.register(name, fn)
+        _FAMILIES[name] = family
+        return fn
+
+    return add
+
+
+def _path_dataset(name, family, build):
+    @_image_to_image(name, family)
+    def _build(batch_size, split, labels, seed, data_dir, path, **kwargs):
+        pairs.check_no_labels(name, labels)
+        if path is None:
+            raise DataError(f"The {name} dataset needs `path` (data.path): its folder.")
+        return build(path, batch_size, split=split, seed=seed, **kwargs)
+
+
+_path_dataset("ab_folder", PAIRED, paired.paired_ab_folder)
+_path_dataset("paired_folder", PAIRED, paired.paired_folders)
+_path_dataset("unpaired_folder", UNPAIRED, paired.unpaired_folders)
+
+
+def _fashion_task(name, family, build):
+    @_image_to_image(name, family)
+    def _build(batch_size, split, labels, seed, data_dir, path, **kwargs):
+        # data_dir (TFDS' folder) is not used: the tasks read the IDX files (source_dir).
+        pairs.check_no_labels(name, labels)
+        _no_path(name, path)
+        return build(batch_size, split, seed, **kwargs)
+
+
+_fashion_task("edges2fashion", PAIRED, fashion_tasks.edges2fashion)
+_fashion_task("fashion_x4", PAIRED, fashion_tasks.fashion_x4)
+_fashion_task("fashion_inpaint", PAIRED, fashion_tasks.fashion_inpaint)
+_fashion_task("sneaker2boot", UNPAIRED, fashion_tasks.sneaker2boot)
+
+
+def dataset_family(name):
+    """The family of dataset `name`: what its batches hold, so a preset can be checked.
+
+    Returns:
+        "noise_to_image" (`images` or `(images, labels)`; also "tfds/<name>"), "paired"
+        (`(source, target)`, plus `mask` for fashion_inpaint) or "unpaired" (`(a, b)`).
+
+    Raises:
+        DataError: an unknown name (see `check_dataset_name`).
+    """
+    check_dataset_name(name)
+    if name.startswith(TFDS_PREFIX):
+        return NOISE_TO_IMAGE
+    return _FAMILIES[name]
+
+
+def dataset_uses_path(name):
+    """Whether dataset `name` reads a folder given as `path` (data.path)."""
+    return name in PATH_DATASETS
 
 
 def dataset_names():
@@ -87,22 +158,27 @@ def build_dataset(
     Args:
         name: "fashion_mnist" (TFDS, offline from Debian's files), "image_folder" (needs
             `path`), "arrays" (needs `arrays=images` or `arrays=(images, labels)`), or
-            "tfds/<name>" for any TFDS image dataset (e.g. "tfds/cifar10").
+            "tfds/<name>" for any TFDS image dataset (e.g. "tfds/cifar10"). Image -> image
+            (see `dataset_family`): "ab_folder", "paired_folder", "unpaired_folder" (need
+            `path`; `pipelines.data.paired`), "edges2fashion", "fashion_x4",
+            "fashion_inpaint", "sneaker2boot" (`pipelines.data.fashion_tasks`).
         batch_size: images per batch: the GLOBAL batch size when the dataset goes to
             `strategy.experimental_distribute_dataset` (see `distributed_dataset`).
-        split: TFDS split ("train", "test", "train[:10%]"); folders and arrays have "train".
+        split: TFDS split ("train", "test", "train[:10%]"); image folders and arrays have
+            "train"; image -> image folders and Fashion-MNIST tasks: see their modules.
         labels: yield `(images, labels)` (int32 [batch]) instead of `images`.
         seed: shuffle seed: the same seed gives the same batches.
         data_dir: TFDS data dir (None: $TFDS_DATA_DIR, else ~/tensorflow_datasets).
-        path: the image folder (image_folder only).
+        path: the folder (`PATH_DATASETS` only).
         image_size: None (native size), int or (h, w): resize images.
         shuffle, shuffle_buffer, cache, repeat, input_context: see `common.finish`.
         **source_kwargs: passed to the source (`arrays`, `source_dir`, `channels`,
-            `download`).
+            `download`, `direction`, `mask`, `edge_threshold`).
 
     Returns:
-        A `tf.data.Dataset` of float32 NHWC images in [-1, 1] (or `(images, labels)`),
-        batched with `drop_remainder=True`, shuffled, cached and prefetched.
+        A `tf.data.Dataset` of float32 NHWC images in [-1, 1] (or `(images, labels)`;
+        image -> image datasets: `(source, target[, mask])` or `(a, b)`), batched with
+        `drop_remainder=True`, shuffled, cached and prefetched.
 
     Raises:
         DataError: an unknown name (the message lists the valid ones), a non-positive
