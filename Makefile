@@ -44,6 +44,7 @@ demo: install data
 	$(PY) -m pipelines.cli train configs/dcgan_fashion_mnist.yaml --model-dir $(DEMO_DIR) \
 		--set train.steps=$(DEMO_STEPS) --set model.width=$(DEMO_WIDTH) \
 		--set train.sample_every=250 --set train.checkpoint_every=500 --set train.log_every=50 \
+		--set train.jit_compile=true \
 	&& $(PY) -m pipelines.cli export $(DEMO_DIR) --export-dir $(DEMO_EXPORT) \
 		--version $(DEMO_STEPS) --overwrite \
 	&& echo "make demo: done in $$(( $$(date +%s) - start )) s. Samples: $(DEMO_DIR)/samples/latest.png; TensorBoard: $(VENV)/bin/tensorboard --logdir $(DEMO_DIR)/logs; SavedModel: $(DEMO_EXPORT)/$(DEMO_STEPS)"

@@ -497,6 +497,8 @@ def _check_consistency(config, origins):
             "Config key 'data.num_classes' is set but data.labels is false: set "
             "data.labels: true for a conditional model, or remove data.num_classes."
         )
+    if d.image_size is not None:
+        check_image_size(config, d.image_size)
     e = config.eval
     if e.every and e.extractor != "none" and e.num_samples < e.kid_subset_size:
         raise ConfigError(
@@ -634,8 +636,20 @@ def resolve(config, image_shape, num_classes):
         from pipelines.data import default_data_dir
 
         data["data_dir"] = default_data_dir()
-    values["model"] = preset.resolve(values["model"], num_classes)
+    values["model"] = preset.resolve(values["model"], num_classes,
+                                     multi_replica=config.distribute.strategy != "default")
     return Config(values)
+
+
+def check_image_size(config, size, native=False):
+    """The preset's networks must take `size` (data.image_size, or the data's own size):
+    a ConfigError naming the key, before anything is built."""
+    try:
+        _preset(config.model.name).check_image_size(size)
+    except ValueError as e:
+        where = (f"the data's own size (data.image_size is null): set data.image_size to "
+                 "one of them to resize" if native else "set data.image_size to one of them")
+        raise ConfigError(f"Config key 'data.image_size': {e}; {where}.") from None
 
 
 def _resolvable(trainer):

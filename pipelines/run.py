@@ -253,6 +253,7 @@ def train(config, model_dir, verbose="auto"):
     fn = input_fn(config)
     spec = fn().element_spec
     images = spec[0] if isinstance(spec, tuple) else spec
+    config_lib.check_image_size(config, images.shape[1], native=config.data.image_size is None)
     config = config_lib.resolve(config, images.shape[1:], num_classes(config))
     estimator = make_estimator(config, model_dir, strategy, verbose=verbose)
     estimator.train(fn, max_steps=config.train.steps,

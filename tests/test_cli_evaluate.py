@@ -15,7 +15,7 @@ eval: {every: 2, num_samples: 12, kid_subset_size: 6}
 """
 
 
-def test_evaluate_a_short_run(project, capsys):
+def test_evaluate_a_short_run(project, capsys, monkeypatch):
     write_pngs(project / "images28", 8, size=(28, 28))
     (project / "tiny28.yaml").write_text(TINY_28)
     assert cli.main(["train", "tiny28.yaml", "--model-dir", "run"]) == 0
@@ -43,6 +43,13 @@ def test_evaluate_a_short_run(project, capsys):
     fails(capsys, ["evaluate", "run", "--num-samples", "5"],
           "--num-samples 5 is too few for KID's subset size 6")
     fails(capsys, ["evaluate", "nowhere"], "model_dir nowhere does not exist")
+    # Offline, the InceptionV3 weights: one line at once, not a 90-line download traceback.
+    import tfgans.offline
+
+    monkeypatch.setattr(tfgans.offline, "can_reach", lambda *a, **k: False)
+    monkeypatch.setenv("KERAS_HOME", str(project / "no_keras_home"))
+    fails(capsys, ["evaluate", "run", "--num-samples", "10", "--extractor", "inception"],
+          "Cannot download the InceptionV3 ImageNet weights")
     os.makedirs("empty")
     fails(capsys, ["evaluate", "empty"], "holds no run")
     assert (project / "run" / "eval.json").read_text() == before

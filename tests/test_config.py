@@ -32,7 +32,7 @@ def test_defaults():
     c = Config()
     assert (c.model.name, c.model.latent_dim, c.model.width) == ("dcgan", 128, 64)
     assert c.model.spectral_norm is False and c.model.conditioning is None
-    assert c.model.synchronized_bn is False
+    assert c.model.synchronized_bn is True  # global-batch statistics: replica-independent
     assert (c.data.name, c.data.batch_size, c.data.labels) == ("fashion_mnist", 64, False)
     assert c.data.path is c.data.data_dir is c.data.image_size is None
     assert c.data.shuffle_buffer == 10_000

@@ -51,7 +51,8 @@ def test_exact_resume(tmp_path, optimizer):
     """2N steps in one go == N steps, a new estimator on the same model_dir, N more. N = 7
     is not a multiple of checkpoint_every and the resume starts mid-epoch, after a
     reshuffle; the state covers G, D, EMA and both optimizers (momentum, Adam moments)."""
-    whole = make(tmp_path / "whole", optimizer).train(input_fn, max_steps=14)
+    whole = make(tmp_path / "whole", optimizer)
+    whole.train(input_fn, max_steps=14)
     make(tmp_path / "split", optimizer).train(input_fn, max_steps=7)
     resumed = make(tmp_path / "split", optimizer)
     assert (resumed.step, resumed.input_position) == (7, 7)
@@ -69,15 +70,19 @@ def test_exact_resume(tmp_path, optimizer):
 
 
 def test_checkpoints_every_n_keep_k_and_files(tmp_path):
-    est = make(tmp_path, keep_checkpoints=2, sample_every=2, log_every=2).train(input_fn, max_steps=7)
+    est = make(tmp_path, keep_checkpoints=2, sample_every=2, log_every=2)
+    history = est.train(input_fn, max_steps=7)
+    assert isinstance(history, keras.callbacks.History)  # as model.fit returns
+    assert len(history.history["g_loss"]) == 3  # epochs of checkpoint_every=3 steps
     names = sorted(f for f in os.listdir(tmp_path / "checkpoints") if f.endswith(".index"))
     assert names == ["ckpt-6.index", "ckpt-7.index"]
     assert est.latest_checkpoint().endswith("ckpt-7")
     assert {"config.yaml", "checkpoints", "logs", "samples"} <= set(os.listdir(tmp_path))
     assert os.path.exists(tmp_path / "samples" / "step_00000006.png")
     # Already there: returns at once; `steps` trains that many more.
-    assert est.train(input_fn, max_steps=5).step == 7
-    assert est.train(input_fn, steps=2).step == 9
+    assert est.train(input_fn, max_steps=5).history == {} and est.step == 7
+    est.train(input_fn, steps=2)
+    assert est.step == 9
 
 
 def test_different_settings_in_model_dir_is_an_error(tmp_path):
@@ -151,8 +156,10 @@ def test_bad_arguments(tmp_path):
         est.train(input_fn)
     with pytest.raises(ValueError, match="`max_steps` must be a positive integer"):
         est.train(input_fn, max_steps=0)
-    with pytest.raises(ValueError, match="tf.data.Dataset"):
-        est.train(lambda: IMAGES, max_steps=1)
+    with pytest.raises(ValueError, match="tf.data.Dataset, NumPy arrays"):
+        est.train(lambda: "images.png", max_steps=1)
+    with pytest.raises(ValueError, match="single examples .* pass batch_size=N"):
+        est.train(IMAGES, max_steps=1)
 
 
 def test_mirrored_rejects_jit_and_steps_per_execution_and_odd_batches(tmp_path, mirrored):
@@ -174,6 +181,7 @@ def test_export_saved_model_calls_export(tmp_path, monkeypatch):
         lambda gan, export_dir, version=None, overwrite=False: calls.append(
             (gan, export_dir, version, overwrite)) or os.path.join(export_dir, "1"),
     )
-    est = make(tmp_path / "run").train(input_fn, max_steps=1)
+    est = make(tmp_path / "run")
+    est.train(input_fn, max_steps=1)
     assert est.export_saved_model(str(tmp_path / "sm"), version=1) == str(tmp_path / "sm" / "1")
     assert calls == [(est.gan, str(tmp_path / "sm"), 1, False)]

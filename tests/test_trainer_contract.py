@@ -61,7 +61,8 @@ def test_second_family_learns_under_fit():
 
 
 def test_second_family_estimator_resumes_exactly(tmp_path):
-    whole = estimator(tmp_path / "whole").train(dataset, max_steps=6)
+    whole = estimator(tmp_path / "whole")
+    whole.train(dataset, max_steps=6)
     estimator(tmp_path / "split").train(dataset, max_steps=3)
     resumed = estimator(tmp_path / "split")
     assert (resumed.step, resumed.input_position) == (3, 3)
@@ -76,7 +77,8 @@ def test_second_family_estimator_resumes_exactly(tmp_path):
 
 
 def test_second_family_exports_both_signatures(tmp_path):
-    est = estimator(tmp_path / "run").train(dataset, max_steps=2)
+    est = estimator(tmp_path / "run")
+    est.train(dataset, max_steps=2)
     path = est.export_saved_model(str(tmp_path / "export"))
     source = paired_data(num=3)[0]
     expected = (est.predict(source) + 1) / 2

@@ -9,8 +9,9 @@ from test_trainer_contract import dataset, estimator, state
 
 
 def test_second_family_two_replicas_equal_one(tmp_path, mirrored):
-    one = estimator(tmp_path / "one").train(dataset, max_steps=4)
-    two = estimator(tmp_path / "two", strategy=mirrored).train(dataset, max_steps=4)
+    one, two = estimator(tmp_path / "one"), estimator(tmp_path / "two", strategy=mirrored)
+    one.train(dataset, max_steps=4)
+    two.train(dataset, max_steps=4)
     assert two.strategy.num_replicas_in_sync == 2
     for a, b in zip(state(one.trainer), state(two.trainer), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)

@@ -211,6 +211,49 @@ class GANTensorBoard(keras.callbacks.Callback):
             self._writer.flush()
 
 
+class ReduceLROnPlateau(keras.callbacks.ReduceLROnPlateau):
+    """Keras' `ReduceLROnPlateau` for trainers with one optimizer per network
+    (`model.optimizers`): when the monitored metric stops improving, every trained
+    network's learning rate is reduced (logged as `learning_rate_<optimizer name>`).
+    `Trainer.fit` turns a plain Keras `ReduceLROnPlateau` into this one.
+
+    Example:
+    ```python
+    gan.fit(dataset, epochs=20, callbacks=[
+        keras.callbacks.ReduceLROnPlateau(monitor="d_loss", factor=0.5, patience=2)])
+    ```
+    """
+
+    @classmethod
+    def from_keras(cls, callback):
+        """This callback with the settings and state of a Keras `ReduceLROnPlateau`."""
+        adapted = cls.__new__(cls)
+        adapted.__dict__.update(callback.__dict__)
+        return adapted
+
+    def on_epoch_end(self, epoch, logs=None):
+        model = self.model
+        optimizers = getattr(model, "optimizers", None)
+        if not isinstance(optimizers, dict) or model.optimizer is not None:
+            return super().on_epoch_end(epoch, logs)
+        self._model = _OptimizersView(model, list(optimizers.values()))
+        try:
+            return super().on_epoch_end(epoch, logs)
+        finally:
+            self._model = model
+
+
+class _OptimizersView:
+    """A trainer seen with `optimizer.optimizers` (Keras' multi-optimizer convention)."""
+
+    def __init__(self, model, optimizers):
+        self._wrapped = model
+        self.optimizer = type("Optimizers", (), {"optimizers": optimizers})()
+
+    def __getattr__(self, name):
+        return getattr(self._wrapped, name)
+
+
 # ----------------------------------------------------------------------------- images
 
 

@@ -39,6 +39,7 @@ from tfgans import callbacks as callbacks_lib
 from tfgans import multi_worker
 from tfgans.files import atomic_write
 from tfgans.training import GAN, StopOnNonFinite, Trainer, check_execution, is_multi_device
+from tfgans.training.trainer import adapt_callbacks
 
 CONFIG_FILE = "config.yaml"
 CHECKPOINT_DIR = "checkpoints"
@@ -98,6 +99,12 @@ def _positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
     return int(value)
+
+
+def _is_unbatched(spec):
+    """True when a dataset yields single images ([H, W, C]) rather than batches."""
+    images = tf.nest.flatten(spec)[0] if not isinstance(spec, dict) else spec.get("images")
+    return isinstance(images, tf.TensorSpec) and images.shape.rank == 3
 
 
 class _DtypePolicy:
@@ -317,19 +324,43 @@ class Estimator:
 
     # ------------------------------------------------------------------------ input
 
-    def _dataset(self, input_fn_or_dataset):
+    def _dataset(self, input_fn_or_dataset, batch_size=None, shuffle=False):
         source = input_fn_or_dataset
         dataset = source() if callable(source) and not isinstance(source, tf.data.Dataset) else source
+        leaves = tf.nest.flatten(dataset) if isinstance(dataset, (tuple, list, np.ndarray)) else []
+        if leaves and all(isinstance(v, np.ndarray) for v in leaves):  # NumPy arrays
+            count = len(leaves[0])
+            dataset = tf.data.Dataset.from_tensor_slices(tuple(dataset) if isinstance(
+                dataset, list) else dataset)
+            if shuffle:
+                dataset = dataset.shuffle(count, seed=self.trainer.seed,
+                                          reshuffle_each_iteration=True)
         if not isinstance(dataset, tf.data.Dataset):
             raise ValueError(
-                "The input must be a tf.data.Dataset of batches, or a function returning one. "
+                "The input must be a tf.data.Dataset, NumPy arrays (images or (images, "
+                "labels)), or a function returning one of them. "
                 f"Received: {type(dataset).__name__}"
             )
+        if _is_unbatched(dataset.element_spec):
+            if batch_size is None:
+                raise ValueError(
+                    "The input yields single examples (element_spec "
+                    f"{dataset.element_spec}): pass batch_size=N to batch it, or batch it with "
+                    "dataset.batch(N, drop_remainder=True)."
+                )
+            dataset = dataset.batch(_positive_int("batch_size", batch_size),
+                                    drop_remainder=True)
         self.trainer.check_batch(dataset.element_spec)
         return dataset
 
-    def _train_dataset(self, input_fn_or_dataset):
-        dataset = self._dataset(input_fn_or_dataset)
+    def _train_dataset(self, input_fn_or_dataset, batch_size=None):
+        dataset = self._dataset(input_fn_or_dataset, batch_size, shuffle=True)
+        # The first batch's values are checked on a separate instance of the input: reading
+        # the training dataset itself would advance its reshuffle seeds, so a resumed run
+        # (which reads it once more) would see other batches. A dataset object passed as is
+        # has no separate instance; its values are checked by the trainer's step.
+        if not isinstance(input_fn_or_dataset, tf.data.Dataset):
+            self.trainer.check_data(self._dataset(input_fn_or_dataset, batch_size))
         cardinality = int(dataset.cardinality())
         if cardinality == 0:
             raise ValueError("The training input yields no batches.")
@@ -346,21 +377,26 @@ class Estimator:
         if self.verbose != 0:
             print(message, flush=True)
 
-    def train(self, input_fn_or_dataset, max_steps=None, *, steps=None, callbacks=None):
+    def train(self, input_fn_or_dataset, max_steps=None, *, steps=None, callbacks=None,
+              batch_size=None):
         """Trains until step `max_steps` (or for `steps` more), resuming from model_dir.
 
         Args:
             input_fn_or_dataset: a `tf.data.Dataset` of batches (`images` or
                 `(images, labels)`, the global batch size, `drop_remainder=True`), or a
-                function with no arguments returning one. A finite dataset is repeated.
-                On resume it is rebuilt and the batches already consumed are skipped, so it
-                must give the same batches every time (seeded shuffles).
+                function with no arguments returning one; or NumPy arrays (`images`,
+                `(images, labels)`) or an unbatched dataset, batched with `batch_size`
+                (arrays are shuffled each epoch, seeded with the trainer's seed). A finite
+                input is repeated. On resume it is rebuilt and the batches already consumed
+                are skipped, so it must give the same batches every time (seeded shuffles).
             max_steps: the step to train to; nothing happens if the run is already there.
             steps: train this many more steps instead.
             callbacks: more Keras callbacks.
+            batch_size: the global batch size for arrays or an unbatched dataset.
 
         Returns:
-            self.
+            A `keras.callbacks.History` of this call's epochs (empty when the run was
+            already at `max_steps`), as `model.fit` returns.
         """
         if (max_steps is None) == (steps is None):
             raise ValueError(
@@ -378,8 +414,10 @@ class Estimator:
             )
         if start >= max_steps:
             self._log(f"{self.model_dir}: already at step {start} (max_steps={max_steps}).")
-            return self
-        dataset = self._train_dataset(input_fn_or_dataset)
+            history = keras.callbacks.History()
+            history.set_model(self.trainer)
+            return history
+        dataset = self._train_dataset(input_fn_or_dataset, batch_size)
         self._write_fingerprint()
         if start:
             self._log(
@@ -407,8 +445,9 @@ class Estimator:
         if multi_worker.uses_train_loop(self.strategy):
             return self._train_multi_worker(dataset, start, max_steps, chunk, run_callbacks)
         try:
-            self.trainer.fit(
+            history = self.trainer.fit(
                 dataset,
+                check=False,  # checked above, on a separate instance of the input
                 epochs=math.ceil(max_steps / chunk),
                 initial_epoch=start // chunk,
                 steps_per_epoch=chunk,
@@ -420,14 +459,15 @@ class Estimator:
             self._save_progress(position0, start, interrupted=True)
             raise
         self._save_progress(position0, start)
-        return self
+        return history
 
     def _train_multi_worker(self, dataset, start, max_steps, chunk, callbacks):
         """`train` under (MultiWorker)MirroredStrategy: `multi_worker.train_loop` instead of
         `fit` (see `multi_worker.uses_train_loop`), guarded on several workers by a
         watchdog that ends the process when a peer fails."""
         position0 = self.input_position
-        callbacks = callbacks + [StopOnNonFinite()]
+        history = keras.callbacks.History()
+        callbacks = adapt_callbacks(self.trainer, callbacks) + [StopOnNonFinite(), history]
         name = multi_worker.worker_name(self.strategy) or "this worker"
 
         def message(reason):
@@ -467,7 +507,7 @@ class Estimator:
             f"{name}: step {self.step}, weights identical on all "
             f"{self.strategy.num_replicas_in_sync} replicas (checksum {checksum:.10g})."
         )
-        return self
+        return history
 
     def _gather(self, values):
         """Gathers a float64 vector from every replica of every worker: [replicas, n]."""

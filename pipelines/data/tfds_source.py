@@ -231,6 +231,16 @@ def tfds_dataset(
                 f"TFDS dataset {name!r} is not prepared in {data_dir}: prepare it there "
                 "(tfds build) or allow the download."
             )
+        from tfgans.offline import require_network
+
+        # TFDS tries its GCS mirror first; without a network it would retry for minutes
+        # and leave partial downloads behind.
+        require_network(
+            "storage.googleapis.com", f"TFDS dataset {name!r} (not prepared in {data_dir})",
+            f"Prepare it on a machine with a network (tfds build {name}) and copy "
+            f"{os.path.join(data_dir, builder.name)} to that data_dir (config key "
+            "data.data_dir).",
+        )
         with _lock(data_dir, builder.name):
             builder.download_and_prepare()
     return from_builder(builder, batch_size, split, labels, seed, **pipeline_kwargs)

@@ -356,4 +356,44 @@ def get(identifier):
             "`loss` must be a loss name or a tfgans.losses.GANLoss. "
             f"Received: loss={identifier!r}"
         )
+    if identifier not in LOSSES:
+        raise ValueError(
+            f"Unknown loss {identifier!r}. Valid loss names: {', '.join(LOSSES.names())}. "
+            "A custom GANLoss must be registered (tfgans.losses.register) before a config "
+            "names it or a saved GAN that uses it is loaded."
+        )
     return LOSSES.get(identifier)
+
+
+def register(loss):
+    """Registers a custom `GANLoss` under its name, so that configs can name it and a GAN
+    compiled with it loads back with `keras.models.load_model` (the saved GAN stores the
+    loss' name). Registering the same object again is a no-op; another loss under a taken
+    name is an error.
+
+    `GAN.compile(loss=GANLoss(...))` registers it too; in a new process, register it before
+    loading, as Keras asks for custom objects.
+
+    Example:
+    ```python
+    soft_hinge = tfgans.losses.register(tfgans.losses.GANLoss(
+        "soft_hinge", d_loss_fn=my_d_loss, g_loss_fn=my_g_loss))
+    gan.compile(loss="soft_hinge")
+    ```
+
+    Returns:
+        `loss`.
+    """
+    if not isinstance(loss, GANLoss):
+        raise ValueError(
+            f"`loss` must be a tfgans.losses.GANLoss. Received: {type(loss).__name__}"
+        )
+    if loss.name in LOSSES:
+        if LOSSES.get(loss.name) is loss:
+            return loss
+        raise ValueError(
+            f"A different loss is already registered as {loss.name!r}: give yours another "
+            "name."
+        )
+    LOSSES.register(loss.name, loss)
+    return loss

@@ -183,6 +183,12 @@ class FashionMNISTClassifier(KerasClassifierFeatures):
         self.path = path
 
 
+def inception_weights_path():
+    """Where Keras keeps the downloaded InceptionV3 ImageNet weights (with the top)."""
+    home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    return os.path.join(home, "models", "inception_v3_weights_tf_dim_ordering_tf_kernels.h5")
+
+
 @EXTRACTORS.register("inception")
 class InceptionFeatures(FeatureExtractor):
     """InceptionV3 pool features (2048-d) and ImageNet logits (1000) of images in [-1, 1].
@@ -214,6 +220,15 @@ class InceptionFeatures(FeatureExtractor):
         if weights not in ("imagenet", None) and not os.path.exists(weights):
             raise FileNotFoundError(f"InceptionV3 weights file {weights} not found.")
         self.weights = weights
+        if weights == "imagenet" and not os.path.exists(inception_weights_path()):
+            from tfgans.offline import require_network
+
+            require_network(
+                "storage.googleapis.com", "the InceptionV3 ImageNet weights",
+                f"Copy {os.path.basename(inception_weights_path())} into "
+                f"{os.path.dirname(inception_weights_path())}, pass its path as `weights`, or use "
+                "the fashion_mnist extractor (--extractor fashion_mnist).",
+            )
         base = keras.applications.InceptionV3(
             include_top=True, weights=weights, classifier_activation=None
         )

@@ -11,7 +11,8 @@ Example:
 >>> generator, discriminator = build((28, 28, 1), latent_dim=64, width=32)
 """
 
-from tfgans.models.dcgan import DCGANDiscriminator, DCGANGenerator, build_dcgan
+from tfgans.models.adapters import OneHotChannelsDiscriminator, OneHotConcatGenerator
+from tfgans.models.dcgan import START_SIZES, DCGANDiscriminator, DCGANGenerator, build_dcgan
 from tfgans.models.mlp import MLPDiscriminator, MLPGenerator, build_mlp
 from tfgans.models.presets import PRESETS, Preset
 from tfgans.settings import Key
@@ -22,7 +23,8 @@ _CONDITIONING = Key(None, "str", nullable=True, choices=("concat", "projection",
 _SPECTRAL_NORM = Key(False, "bool", doc="spectral norm in the discriminator")
 
 
-def _default_conditioning(values, num_classes):
+def _resolve(values, num_classes, multi_replica):
+    """Conditional models concatenate labels unless told otherwise."""
     if num_classes is not None and values.get("conditioning") is None:
         values["conditioning"] = "concat"
     return values
@@ -34,9 +36,13 @@ PRESETS.register("dcgan", Preset(
         "width": Key(64, "int", low=1, doc="base number of filters"),
         "spectral_norm": _SPECTRAL_NORM,
         "conditioning": _CONDITIONING,
-        "synchronized_bn": Key(False, "bool", doc="cross-replica batch norm in the generator"),
+        "synchronized_bn": Key(True, "bool",
+                               doc="batch norm with the statistics of the global batch, so "
+                               "results do not depend on the number of replicas; false: "
+                               "each replica's own (Keras' BatchNormalization default)"),
     },
-    resolve_model=_default_conditioning,
+    image_sizes=tuple(START_SIZES),
+    resolve_model=_resolve,
     doc="DCGAN (Radford et al. 2016), WGAN-GP by default",
     reference="https://arxiv.org/abs/1511.06434",
 ))
@@ -49,7 +55,7 @@ PRESETS.register("mlp", Preset(
     },
     to_kwargs=lambda v: {**{k: x for k, x in v.items() if k != "width"},
                          "hidden_units": (2 * v["width"],) * 2},
-    resolve_model=_default_conditioning,
+    resolve_model=_resolve,
     doc="fully connected generator and discriminator (Goodfellow et al. 2014)",
     reference="https://arxiv.org/abs/1406.2661",
 ))
@@ -71,6 +77,8 @@ __all__ = [
     "DCGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
+    "OneHotChannelsDiscriminator",
+    "OneHotConcatGenerator",
     "Preset",
     "build_dcgan",
     "build_mlp",

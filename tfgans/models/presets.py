@@ -39,8 +39,11 @@ class Preset:
         defaults: {"section.key": value}: the paper's settings, over the declared defaults.
         to_kwargs: maps {model key: value} to `build`'s keyword arguments (default: the
             same names).
-        resolve_model: maps ({model key: value}, num_classes) to the effective values
-            (e.g. the conditioning a conditional model gets when none is named).
+        resolve_model: maps ({model key: value}, num_classes, multi_replica) to the
+            effective values (e.g. the conditioning a conditional model gets when none is
+            named, synchronized batch norm with several replicas).
+        image_sizes: the square image sizes the networks take (None: any); a config
+            asking for another is an error before anything is built.
         doc: one line; reference: the paper.
     """
 
@@ -51,6 +54,7 @@ class Preset:
     defaults: dict = dataclasses.field(default_factory=dict)
     to_kwargs: Callable = None
     resolve_model: Callable = None
+    image_sizes: tuple = None
     doc: str = ""
     reference: str = ""
 
@@ -72,11 +76,20 @@ class Preset:
             return built
         return dict(zip(names, built, strict=True))
 
-    def resolve(self, model_values, num_classes):
+    def resolve(self, model_values, num_classes, multi_replica=False):
         """The model section with effective values."""
-        return self.resolve_model(dict(model_values), num_classes) if self.resolve_model else (
-            dict(model_values)
-        )
+        if self.resolve_model is None:
+            return dict(model_values)
+        return self.resolve_model(dict(model_values), num_classes, multi_replica)
+
+    def check_image_size(self, size):
+        """Raises ValueError (naming the sizes it takes) for a size the networks cannot
+        take."""
+        if self.image_sizes is not None and size not in self.image_sizes:
+            raise ValueError(
+                f"model {self.name!r} takes images of {', '.join(map(str, self.image_sizes))} "
+                f"pixels a side. Received: {size}"
+            )
 
 
 PRESETS = Registry("model")

@@ -5,6 +5,7 @@
 
 from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample_noise
 from tfgans.training.trainer import (
+    AUTO_JIT_ON_CPU,
     ExecutionError,
     ExportSpec,
     NonFiniteLossError,
@@ -28,6 +29,7 @@ def get_trainer(name):
 
 
 __all__ = [
+    "AUTO_JIT_ON_CPU",
     "TRAINERS",
     "get_trainer",
     "ExecutionError",

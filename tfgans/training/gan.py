@@ -2,6 +2,9 @@
 updates. The machinery every family shares (optimizers, loss scaling, the finite guard,
 EMA, trackers, checkpoint items) is in `tfgans.training.Trainer`."""
 
+import re
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -11,7 +14,7 @@ from tfgans import losses as losses_lib
 from tfgans import penalties as penalties_lib
 from tfgans.settings import Key, Setting
 from tfgans.training import noise as noise_lib
-from tfgans.training.trainer import ExportSpec, Trainer, check_global_batch
+from tfgans.training.trainer import ExportSpec, Trainer, check_global_batch, first_batch
 
 # Streams of the (seed, step, stream) noise keys. Critic update k of a step uses stream
 # _D_STREAM + k; the generator update uses _G_STREAM. Sub-streams separate the draws of one
@@ -32,6 +35,22 @@ def unpack_batch(data):
             return data[0], None
         return data[0], data[1]
     return data, None
+
+
+def infer_latent_dim(generator, latent_dim=None):
+    """`latent_dim`, or a functional generator's (first) input size, or the generator's
+    `latent_dim` attribute, or 128."""
+    if latent_dim is not None:
+        return latent_dim
+    try:
+        inputs = generator.inputs  # functional and Sequential models
+    except (AttributeError, ValueError):
+        inputs = None
+    if isinstance(inputs, (list, tuple)) and len(inputs) >= 1:
+        size = inputs[0].shape[-1]
+        if size is not None:
+            return int(size)
+    return int(getattr(generator, "latent_dim", None) or 128)
 
 
 def resolve_settings(loss="wasserstein", gradient_penalty=None, penalty_type="wgan_gp",
@@ -88,10 +107,19 @@ class GAN(Trainer):
             to logits [B, 1], higher meaning "real". An AC-GAN discriminator takes images
             only and returns `[logits, class_logits]`; mark it with the attribute
             `conditioning = "acgan"` (tfgans' models do).
-        latent_dim: size of the noise vector.
-        num_classes: number of classes for a conditional GAN, else None.
+        latent_dim: size of the noise vector; None: a functional generator's input size
+            (or the generator's `latent_dim` attribute; else 128).
+        num_classes: number of classes for a conditional GAN, else None. Labels may be
+            class ids [B] or one-hot [B, num_classes].
         ema_decay: if set (e.g. 0.999), an exponential moving average of the generator's
             weights is kept in `ema_generator` and used by `generate()`.
+
+    The call contract (checked when the GAN is built, with an error that states it): the
+    generator is called as `G(noise)`, or `G([noise, labels])` when conditional, and
+    returns images [B, H, W, C] (or points [B, D]); the discriminator is called as
+    `D(images)`, or `D([images, labels])`, and returns logits [B, 1]. Networks that take
+    one concatenated input (keras-io's conditional GAN) fit it through
+    `tfgans.models.OneHotConcatGenerator` / `OneHotChannelsDiscriminator`.
         seed: the seed all training noise is derived from.
 
     Example:
@@ -150,7 +178,7 @@ class GAN(Trainer):
 
     resolve_settings = staticmethod(resolve_settings)
 
-    def __init__(self, generator, discriminator, latent_dim=128, num_classes=None,
+    def __init__(self, generator, discriminator, latent_dim=None, num_classes=None,
                  ema_decay=None, seed=0, **kwargs):
         if ema_decay == 0:
             ema_decay = None
@@ -158,6 +186,7 @@ class GAN(Trainer):
             {"generator": generator, "discriminator": discriminator}, trained=self.TRAINED,
             ema_networks=("generator",), ema_decay=ema_decay, seed=seed, **kwargs,
         )
+        latent_dim = infer_latent_dim(generator, latent_dim)
         if int(latent_dim) <= 0:
             raise ValueError(f"`latent_dim` must be positive. Received: latent_dim={latent_dim}")
         if num_classes is not None and int(num_classes) < 2:
@@ -191,13 +220,54 @@ class GAN(Trainer):
     def _d_inputs(self, images, labels):
         return [images, labels] if self.discriminator_takes_labels else images
 
+    def _contract_error(self, what, call, cause):
+        conditional = self.num_classes is not None
+        g_call = "G([noise, labels])" if conditional else "G(noise)"
+        d_call = ("D([images, labels])" if self.discriminator_takes_labels else "D(images)")
+        cause = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(cause).split()))
+        cause = cause.split(" Arguments received by")[0][:300]
+        return ValueError(
+            f"tfgans.GAN calls the generator as {g_call} with noise float32 [batch, "
+            f"latent_dim={self.latent_dim}]" + (" and labels int32 [batch]" if conditional
+                                                else "")
+            + ", expecting images [batch, height, width, channels] in [-1, 1]; and the "
+            f"discriminator as {d_call}, expecting logits [batch, 1] (an AC-GAN "
+            "discriminator, marked conditioning='acgan': [logits, class_logits]). "
+            f"The {what} does not fit: {call} -> {cause}. Check that generator and "
+            "discriminator are not swapped and that latent_dim / num_classes match the "
+            "networks; networks taking one concatenated input (keras-io's conditional GAN) "
+            "fit through tfgans.models.OneHotConcatGenerator / OneHotChannelsDiscriminator."
+        )
+
     def _build_models(self):
         """Creates all variables now (in the current strategy scope), so that `fit` under a
-        strategy never needs to build the GAN symbolically from a data batch."""
-        noise, labels = self._dummy_inputs()
+        strategy never needs to build the GAN symbolically from a data batch. Checks the
+        call contract with one clear error."""
+        noise, labels = self._dummy_inputs(batch=2)
         inputs = self._g_inputs(noise, labels)
-        images = self.generator(inputs, training=False)
-        self.discriminator(self._d_inputs(images, labels), training=False)
+        shapes = f"noise {tuple(noise.shape)}" + (
+            f", labels {tuple(labels.shape)}" if self.num_classes is not None else "")
+        try:
+            images = self.generator(inputs, training=False)
+        except Exception as e:  # noqa: BLE001 - re-raised with the contract
+            raise self._contract_error("generator", f"G({shapes})", e) from e
+        if not hasattr(images, "shape") or len(images.shape) < 2 or images.shape[0] != 2:
+            raise self._contract_error("generator", f"G({shapes})",
+                                       f"returned {getattr(images, 'shape', type(images))}")
+        try:
+            outputs = self.discriminator(self._d_inputs(images, labels), training=False)
+        except Exception as e:  # noqa: BLE001
+            raise self._contract_error(
+                "discriminator", f"D(images {tuple(images.shape)})", e) from e
+        logits = outputs[0] if self.auxiliary_classifier else outputs
+        if tuple(getattr(logits, "shape", ())) not in ((2, 1), (2,)):
+            raise self._contract_error(
+                "discriminator", f"D(images {tuple(images.shape)})",
+                f"returned {getattr(logits, 'shape', type(logits))}, not logits [batch, 1]")
+        if len(images.shape) == 2 and images.shape[-1] == 1:
+            raise self._contract_error(
+                "generator", f"G({shapes})",
+                f"returned {tuple(images.shape)}, which looks like logits: swapped networks?")
         self.image_shape = tuple(int(s) for s in images.shape[1:])
         self.make_ema_copies({"generator": inputs})
         self.built = True
@@ -233,6 +303,8 @@ class GAN(Trainer):
             **kwargs: passed to `keras.Model.compile` (`jit_compile`, `steps_per_execution`,
                 `run_eagerly`).
         """
+        if isinstance(loss, losses_lib.GANLoss):
+            losses_lib.register(loss)  # so that a saved GAN names it and loads back
         self.gan_loss = losses_lib.get(loss)
         settings = resolve_settings(
             self.gan_loss, gradient_penalty, penalty_type, penalty_target, one_sided_penalty,
@@ -484,9 +556,58 @@ class GAN(Trainer):
                 "This GAN is conditional (num_classes="
                 f"{self.num_classes}): batches must be (images, labels). Received images only."
             )
-        if labels is not None:
+        if labels is not None and self.num_classes is not None:
+            labels = tf.convert_to_tensor(labels)
+            rank = labels.shape.rank
+            if rank == 2 and labels.shape[-1] == self.num_classes:
+                labels = tf.argmax(labels, axis=-1)  # one-hot (keras-io's conditional GAN)
+            elif rank is not None and rank > 1 and not (rank == 2 and labels.shape[-1] == 1):
+                raise ValueError(
+                    f"Labels must be class ids [batch] or one-hot [batch, "
+                    f"num_classes={self.num_classes}]. Received labels of shape {labels.shape}."
+                )
             labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
         return labels if self.num_classes is not None else None
+
+    def check_data(self, data, batch_size=None):
+        """Checks the first batch: conditional GANs need labels that are class ids in
+        [0, num_classes) (or one-hot rows); images outside [-1, 1] get a warning."""
+        batch = first_batch(data, batch_size)
+        if batch is None:
+            return
+        images, labels = unpack_batch(batch)
+        images = np.asarray(images)
+        if images.size and np.issubdtype(images.dtype, np.number):
+            low, high = float(np.min(images)), float(np.max(images))
+            if low < -1.0 - 1e-3 or high > 1.0 + 1e-3:
+                warnings.warn(
+                    f"The first batch's images lie in [{low:g}, {high:g}], but tfgans expects "
+                    "[-1, 1] (the generator's tanh range): scale them, e.g. "
+                    "images / 127.5 - 1 for uint8 pixels.", stacklevel=3)
+        if self.num_classes is None:
+            return
+        if labels is None:
+            raise ValueError(
+                f"This GAN is conditional (num_classes={self.num_classes}): batches must be "
+                "(images, labels). Received images only."
+            )
+        labels = np.asarray(labels)
+        if labels.ndim == 2 and labels.shape[-1] == self.num_classes:
+            ids = np.argmax(labels, axis=-1)
+        elif labels.ndim == 1 or (labels.ndim == 2 and labels.shape[-1] == 1):
+            ids = labels.reshape(-1)
+        else:
+            raise ValueError(
+                f"Labels must be class ids [batch] or one-hot [batch, num_classes="
+                f"{self.num_classes}]. Received labels of shape {labels.shape}."
+            )
+        if ids.size and (ids.min() < 0 or ids.max() >= self.num_classes
+                         or not np.all(ids == np.round(ids))):
+            raise ValueError(
+                f"Labels must be class ids in [0, {self.num_classes - 1}] (num_classes="
+                f"{self.num_classes}). The first batch holds {ids.min():g}..{ids.max():g}: "
+                "set num_classes to the number of classes, or fix the labels."
+            )
 
     def train_step(self, data):
         real, labels = unpack_batch(data)

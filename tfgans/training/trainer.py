@@ -86,6 +86,21 @@ def check_execution(jit_compile, steps_per_execution, multi_device):
         )
 
 
+#: Whether `jit_compile="auto"` (the estimator's and the config's default) turns XLA on
+#: for one device on a machine with only CPUs. `python benchmarks/xla_cpu.py` (the default
+#: recipe: DCGAN, WGAN-GP, n_critic 5, batch 64; 2 busy cores, steady steps interleaved):
+#:
+#:     width | first step off / on (s) | steady step off / on (s) | on/off | pays off after
+#:        16 |   9.2 / 23.0            | 0.277 / 0.200            | 1.39x  | 179 steps
+#:        64 |  10.4 / 31.4            | 3.42  / 4.11             | 0.83x  | never
+#:
+#: At the default config's width (64) XLA is slower on a CPU, and it costs 13-21 s of
+#: compiling first; so "auto" keeps it off there, as Keras' own "auto" does. Small networks
+#: gain (the demo's width 16: 1.39x after ~180 steps): `make demo` sets
+#: `train.jit_compile: true` explicitly. With a GPU or TPU, "auto" turns XLA on.
+AUTO_JIT_ON_CPU = False
+
+
 def check_global_batch(batch_size, num_replicas):
     """The global batch must split evenly across the replicas."""
     if batch_size is not None and batch_size % num_replicas:
@@ -134,6 +149,46 @@ class StopOnNonFinite(keras.callbacks.Callback):
                 "zeroed, so the weights stay finite. Lower the learning rates, or use a "
                 "gradient penalty."
             )
+
+
+def first_batch(data, batch_size=None):
+    """The first batch of `fit`-style input as NumPy (a structure like the batch), or None
+    when it cannot be taken cheaply (a generator, a PyDataset)."""
+    import numpy as np
+
+    if isinstance(data, tf.data.Dataset):
+        for batch in data.take(1):
+            return tf.nest.map_structure(lambda t: t.numpy(), batch)
+        return None
+    leaves = tf.nest.flatten(data)
+    if leaves and all(isinstance(v, (np.ndarray, tf.Tensor, list)) for v in leaves):
+        size = batch_size or 32
+        return tf.nest.map_structure(lambda v: np.asarray(v)[:size], data)
+    return None
+
+
+def adapt_callbacks(trainer, callbacks):
+    """Gives Keras' monitoring callbacks what they need from a trainer (see `Trainer.fit`).
+    Returns the list of callbacks to use."""
+    from tfgans.callbacks import ReduceLROnPlateau
+
+    callbacks = list(callbacks or [])
+    directions = trainer.monitor_directions()
+    for i, callback in enumerate(callbacks):
+        if type(callback) is keras.callbacks.ReduceLROnPlateau:
+            # The same settings, for several optimizers (the trainer's model.optimizer is
+            # None: each network has its own).
+            callbacks[i] = callback = ReduceLROnPlateau.from_keras(callback)
+        monitor = getattr(callback, "monitor", None)
+        if (
+            isinstance(callback, (keras.callbacks.EarlyStopping, keras.callbacks.ModelCheckpoint,
+                                  keras.callbacks.ReduceLROnPlateau))
+            and getattr(callback, "mode", None) == "auto"
+            and monitor is not None
+            and monitor.removeprefix("val_") in directions
+        ):
+            callback.mode = directions[monitor.removeprefix("val_")]
+    return callbacks
 
 
 def _rng_states(model):
@@ -298,8 +353,11 @@ class Trainer(keras.Model):
         strategy = self.distribute_strategy
         check_execution(jit_compile, steps_per_execution, is_multi_device(strategy))
         if jit_compile == "auto":
-            jit_compile = not is_multi_device(strategy) and not isinstance(
-                strategy, tf.distribute.TPUStrategy
+            cpu_only = all(d.device_type == "CPU" for d in tf.config.list_physical_devices())
+            jit_compile = (
+                not is_multi_device(strategy)
+                and not isinstance(strategy, tf.distribute.TPUStrategy)
+                and (AUTO_JIT_ON_CPU or not cpu_only)
             )
         self.jit_compile = bool(jit_compile)
         self.steps_per_execution = int(steps_per_execution)
@@ -384,9 +442,18 @@ class Trainer(keras.Model):
         return finite
 
     def add_trackers(self, names):
-        """Adds a `keras.metrics.Mean` per name; `track` updates them."""
+        """Adds a `keras.metrics.Mean` per name; `track` updates them. A tracker whose name
+        ends in `loss` (or is `penalty`, `nonfinite`, `l1`) is one to minimise: Keras'
+        `EarlyStopping`, `ReduceLROnPlateau` and `ModelCheckpoint` can monitor it as they
+        are (see `monitor_directions`)."""
         for name in names:
             self._trackers[name] = keras.metrics.Mean(name=name)
+
+    def monitor_directions(self):
+        """{tracker name: "min" or "max"} for the trackers a callback may monitor with
+        mode "auto"; the others (e.g. D(real) means) have no better direction."""
+        return {name: "min" for name in self._trackers
+                if name.endswith("loss") or name in ("penalty", "nonfinite", "l1")}
 
     def track(self, logs):
         """Updates the trackers named in `logs`; returns every tracker's result."""
@@ -398,11 +465,29 @@ class Trainer(keras.Model):
     def metrics(self):
         return list(self._trackers.values())
 
-    def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`, plus `StopOnNonFinite`: a non-finite loss stops training with
-        a clear `NonFiniteLossError`."""
-        callbacks = list(callbacks or []) + [StopOnNonFinite()]
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+    def fit(self, x=None, y=None, *args, callbacks=None, check=True, **kwargs):
+        """`keras.Model.fit`, plus:
+
+        - the first batch is checked (`check_data`; `check=False` skips it): one clear
+          error for batches this family cannot train on, a warning for suspicious values
+          (reading it starts one extra pass over a `tf.data.Dataset`, which advances its
+          reshuffle seed as any pass does);
+        - `StopOnNonFinite`: a non-finite loss stops training with a clear
+          `NonFiniteLossError`;
+        - Keras' monitoring callbacks work with the trackers as they are:
+          `EarlyStopping(monitor="g_loss")` and `ModelCheckpoint(monitor="d_loss")` get the
+          tracker's direction (`monitor_directions`), and `ReduceLROnPlateau` reduces the
+          learning rate of every trained network's optimizer.
+        """
+        if check:
+            self.check_data(x if y is None else (x, y), kwargs.get("batch_size"))
+        callbacks = adapt_callbacks(self, callbacks) + [StopOnNonFinite()]
+        return super().fit(x, y, *args, callbacks=callbacks, **kwargs)
+
+    def check_data(self, data, batch_size=None):
+        """Checks the first batch of `data` (a `tf.data.Dataset`, arrays, or a tuple of
+        them) eagerly, before training: families override it to check values (label
+        ranges, image ranges). The base checks nothing."""
 
     # ------------------------------------------------------------------- checkpoints
 
