@@ -1,5 +1,6 @@
 """Argument checks and input handling shared by the model families."""
 
+import math
 import numbers
 
 from keras import ops
@@ -42,6 +43,29 @@ def check_int_tuple(name, value, allow_empty=False):
             f"integers. Received: {name}={value!r}"
         )
     return tuple(int(v) for v in items)
+
+
+#: Supported image sizes of the convolutional families and the spatial size their
+#: generators start from (their discriminators end at it).
+START_SIZES = {28: 7, 32: 4, 64: 4}
+
+
+def check_image_shape(image_shape):
+    """Returns `image_shape` as an (H, W, C) int tuple with H == W in START_SIZES."""
+    shape = check_int_tuple("image_shape", image_shape)
+    if len(shape) != 3 or shape[0] != shape[1] or shape[0] not in START_SIZES:
+        sizes = ", ".join(f"({s}, {s}, channels)" for s in START_SIZES)
+        raise ValueError(
+            f"`image_shape` must be one of {sizes}. Received: image_shape={image_shape!r}"
+        )
+    return shape
+
+
+def num_resamplings(image_shape):
+    """Factor-2 resamplings between the start size and the image size:
+    28 -> 2 (7, 14, 28), 32 -> 3 (4, 8, 16, 32), 64 -> 4 (4, ..., 64)."""
+    size = image_shape[0]
+    return int(math.log2(size // START_SIZES[size]))
 
 
 def check_conditioning(num_classes, conditioning, default):
