@@ -98,10 +98,12 @@ class WeightNormalization(keras.layers.Wrapper):
             raise ValueError(
                 f"`layer` must have a `kernel`. Received: layer={type(self.layer).__name__}"
             )
-        initial_norms = self._column_norms(self.layer.kernel)
+        kernel = self.layer.kernel
+        # Read when `g` is initialized (after the kernel, possibly deferred: a build in a
+        # symbolic trace creates both in a stateless scope).
         self.g = self.add_weight(
-            shape=(self.layer.kernel.shape[-1],),
-            initializer=lambda shape, dtype=None: ops.cast(initial_norms, dtype),
+            shape=(kernel.shape[-1],),
+            initializer=lambda shape, dtype=None: ops.cast(self._column_norms(kernel), dtype),
             name="g",
         )
 
