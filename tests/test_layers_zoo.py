@@ -413,3 +413,20 @@ def test_xla_forward_and_gradients():
     # The training pass moved the batch-norm statistics and spectral norms; rerun eagerly.
     np.testing.assert_allclose(compiled, forward(x, labels, c, False), rtol=1e-4, atol=1e-4)
     assert tuple(compiled.shape) == (4, 4, 4, 5)
+
+
+@pytest.mark.parametrize(
+    "make, arg",
+    [
+        (lambda: layers.SelfAttention(reduction=0), "reduction"),
+        (lambda: layers.MinibatchStdDev(group_size=2.0), "group_size"),
+        (lambda: layers.MinibatchStdDev(epsilon=0), "epsilon"),
+        (lambda: layers.PixelNorm(epsilon=-1.0), "epsilon"),
+        (lambda: layers.EqualizedDense(4, gain=True), "gain"),
+        (lambda: layers.EqualizedConv2D(4, 3, gain=0.0), "gain"),
+        (lambda: layers.OffDiagonalOrthogonalRegularizer(beta="1e-4"), "beta"),
+    ],
+)
+def test_bad_arguments_name_the_argument(make, arg):
+    with pytest.raises(ValueError, match=f"`{arg}` must be .*Received: {arg}="):
+        make()

@@ -178,8 +178,9 @@ def test_biggan_orthogonal_regularization():
         l.kernel for l in sublayers(g)
         if isinstance(l, (keras.layers.Conv2D, keras.layers.Dense)) and l.kernel_regularizer
     ]
-    # project, to_image, and per block 3 convolutions + 2 x 2 batch-norm linear maps.
-    assert len(regularized) == 2 + 2 * 7 == len(g.losses)
+    # project, to_image, 4 attention convolutions, and per block 3 convolutions and
+    # 2 x 2 linear maps of the conditional batch norms.
+    assert len(regularized) == 2 + 4 + 2 * 7 == len(g.losses)
     want = sum(float(layers.off_diagonal_orthogonal_regularization(k, 1e-4)) for k in regularized)
     np.testing.assert_allclose(float(sum(g.losses)), want, rtol=1e-5)
     assert g.orthogonal_regularization == 1e-4

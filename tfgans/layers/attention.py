@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from tfgans.layers._checks import check_positive
 from tfgans.layers.spectral import maybe_spectral_norm
 
 
@@ -27,6 +28,7 @@ class SelfAttention(keras.layers.Layer):
         reduction: channel reduction of f, g and h (8 in the paper).
         spectral_norm: wrap the four convolutions in `keras.layers.SpectralNormalization`
             (SAGAN uses it in both networks).
+        kernel_regularizer: regularizer of the four kernels.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -46,14 +48,11 @@ class SelfAttention(keras.layers.Layer):
         [Self-Attention GANs](https://arxiv.org/abs/1805.08318) (Zhang et al., 2019).
     """
 
-    def __init__(self, reduction=8, spectral_norm=False, **kwargs):
+    def __init__(self, reduction=8, spectral_norm=False, kernel_regularizer=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(reduction, bool) or not isinstance(reduction, int) or reduction < 1:
-            raise ValueError(
-                f"`reduction` must be a positive integer. Received: reduction={reduction!r}"
-            )
-        self.reduction = reduction
+        self.reduction = check_positive("reduction", reduction, integer=True)
         self.spectral_norm = spectral_norm
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
     def build(self, input_shape):
         if len(input_shape) != 4 or input_shape[-1] is None:
@@ -66,7 +65,8 @@ class SelfAttention(keras.layers.Layer):
 
         def conv(filters, name):
             layer = keras.layers.Conv2D(
-                filters, 1, use_bias=False, dtype=self.dtype_policy, name=name
+                filters, 1, use_bias=False, kernel_regularizer=self.kernel_regularizer,
+                dtype=self.dtype_policy, name=name,
             )
             return maybe_spectral_norm(layer, self.spectral_norm)
 
@@ -104,4 +104,5 @@ class SelfAttention(keras.layers.Layer):
             **super().get_config(),
             "reduction": self.reduction,
             "spectral_norm": self.spectral_norm,
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
         }

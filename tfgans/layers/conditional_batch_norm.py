@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from tfgans.layers._checks import check_positive
 from tfgans.layers.spectral import maybe_spectral_norm
 
 
@@ -69,13 +70,7 @@ class ConditionalBatchNormalization(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if num_classes is not None and (
-            isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1
-        ):
-            raise ValueError(
-                "`num_classes` must be a positive integer or None. "
-                f"Received: num_classes={num_classes!r}"
-            )
+        check_positive("num_classes", num_classes, integer=True, allow_none=True)
         if num_classes is not None and (spectral_norm or kernel_regularizer is not None):
             raise ValueError(
                 "`spectral_norm` and `kernel_regularizer` apply to the linear maps of a "

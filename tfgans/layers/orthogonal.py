@@ -1,16 +1,10 @@
 """Orthogonal regularization of kernels: the full one (Brock et al., 2017) and BigGAN's
 off-diagonal one (Brock et al., 2019)."""
 
-import numbers
-
 import keras
 from keras import ops
 
-
-def _check_beta(beta):
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not beta >= 0:
-        raise ValueError(f"`beta` must be a number >= 0. Received: beta={beta!r}")
-    return float(beta)
+from tfgans.layers._checks import check_non_negative
 
 
 def _gram(kernel):
@@ -40,7 +34,7 @@ def orthonormal_regularization(kernel, beta=1e-4):
         [Neural Photo Editing with Introspective Adversarial Networks](
         https://arxiv.org/abs/1609.07093) (Brock et al., 2017), section 3.
     """
-    beta = _check_beta(beta)
+    beta = check_non_negative("beta", beta)
     gram = _gram(kernel)
     return beta * ops.sum(ops.square(gram - ops.eye(gram.shape[0], dtype=gram.dtype)))
 
@@ -69,7 +63,7 @@ def off_diagonal_orthogonal_regularization(kernel, beta=1e-4):
         [Large Scale GAN Training for High Fidelity Natural Image Synthesis](
         https://arxiv.org/abs/1809.11096) (Brock et al., 2019), section 3.1.
     """
-    beta = _check_beta(beta)
+    beta = check_non_negative("beta", beta)
     gram = _gram(kernel)
     off_diagonal = 1.0 - ops.eye(gram.shape[0], dtype=gram.dtype)
     return beta * ops.sum(ops.square(gram * off_diagonal))
@@ -79,7 +73,7 @@ class _OrthogonalRegularizer(keras.regularizers.Regularizer):
     _penalty = None
 
     def __init__(self, beta=1e-4):
-        self.beta = _check_beta(beta)
+        self.beta = check_non_negative("beta", beta)
 
     def __call__(self, x):
         return self._penalty(x, self.beta)

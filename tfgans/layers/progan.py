@@ -6,14 +6,7 @@ import math
 import keras
 from keras import ops
 
-
-def _check_positive(name, value, integer=False):
-    kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
-        raise ValueError(
-            f"`{name}` must be a positive {'integer' if integer else 'number'}. "
-            f"Received: {name}={value!r}"
-        )
+from tfgans.layers._checks import check_positive
 
 
 @keras.saving.register_keras_serializable(package="tfgans")
@@ -54,10 +47,8 @@ class MinibatchStdDev(keras.layers.Layer):
 
     def __init__(self, group_size=4, epsilon=1e-8, **kwargs):
         super().__init__(**kwargs)
-        _check_positive("group_size", group_size, integer=True)
-        _check_positive("epsilon", epsilon)
-        self.group_size = group_size
-        self.epsilon = epsilon
+        self.group_size = check_positive("group_size", group_size, integer=True)
+        self.epsilon = check_positive("epsilon", epsilon)
 
     def group_size_for(self, batch_size):
         """The group size used for a batch of `batch_size` (None: not known statically)."""
@@ -113,8 +104,7 @@ class PixelNorm(keras.layers.Layer):
 
     def __init__(self, epsilon=1e-8, **kwargs):
         super().__init__(**kwargs)
-        _check_positive("epsilon", epsilon)
-        self.epsilon = epsilon
+        self.epsilon = check_positive("epsilon", epsilon)
 
     def call(self, inputs):
         mean_square = ops.mean(ops.square(inputs), axis=-1, keepdims=True)
@@ -178,8 +168,7 @@ class EqualizedDense(_Equalized, keras.layers.Dense):
     def __init__(self, units, gain=1.0, **kwargs):
         kwargs.setdefault("kernel_initializer", _unit_normal())
         super().__init__(units, **kwargs)
-        _check_positive("gain", gain)
-        self.gain = gain
+        self.gain = check_positive("gain", gain)
 
     def call(self, inputs, training=None):
         x = ops.matmul(inputs, self.effective_kernel)
@@ -221,8 +210,7 @@ class EqualizedConv2D(_Equalized, keras.layers.Conv2D):
     def __init__(self, filters, kernel_size, gain=1.0, **kwargs):
         kwargs.setdefault("kernel_initializer", _unit_normal())
         super().__init__(filters, kernel_size, **kwargs)
-        _check_positive("gain", gain)
-        self.gain = gain
+        self.gain = check_positive("gain", gain)
 
     def convolution_op(self, inputs, kernel):
         return super().convolution_op(inputs, kernel * self.scale)

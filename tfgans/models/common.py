@@ -25,6 +25,13 @@ def check_bool(name, value):
     return value
 
 
+def check_non_negative(name, value):
+    """Returns `value` as a float if it is a number >= 0, or raises a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
 def check_int_tuple(name, value, allow_empty=False):
     """Returns `value` as a tuple of positive ints, or raises a ValueError."""
     try:

@@ -54,13 +54,6 @@ def check_attention_resolution(image_shape, resolution):
     return None if resolution is None else int(resolution)
 
 
-def check_non_negative(name, value):
-    """Returns `value` as a float if it is a number >= 0, or raises a ValueError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
-    return float(value)
-
-
 @keras.saving.register_keras_serializable(package="tfgans")
 class ResidualGeneratorBlock(keras.layers.Layer):
     """A residual block that doubles the spatial size (pre-activation, SNGAN / BigGAN).
@@ -327,7 +320,7 @@ class ResNetGenerator(keras.Model):
             self.image_shape, attention_resolution
         )
         self.synchronized_bn = common.check_bool("synchronized_bn", synchronized_bn)
-        self.orthogonal_regularization = check_non_negative(
+        self.orthogonal_regularization = common.check_non_negative(
             "orthogonal_regularization", orthogonal_regularization
         )
 
@@ -364,7 +357,8 @@ class ResNetGenerator(keras.Model):
             sizes = [start * 2 ** (i + 1) for i in range(n)]
             self._attention_after = sizes.index(self.attention_resolution)
             self.attention = SelfAttention(
-                spectral_norm=self.spectral_norm, dtype=dtype, name="attention"
+                spectral_norm=self.spectral_norm, kernel_regularizer=regularizer, dtype=dtype,
+                name="attention",
             )
         self.output_bn = _batch_norm(dtype, self.synchronized_bn, "output_bn")
         self.to_image = sn(
