@@ -1,6 +1,41 @@
 """Building blocks shared by tfgans models (backend-neutral Keras layers)."""
 
+from tfgans.layers.attention import SelfAttention
+from tfgans.layers.conditional_batch_norm import ConditionalBatchNormalization
 from tfgans.layers.discriminator_head import CONDITIONINGS, DiscriminatorHead
+from tfgans.layers.normalization import (
+    NORMALIZATIONS,
+    WeightNormalization,
+    WithLayerNormalization,
+    check_normalization,
+    normalize_layer,
+)
+from tfgans.layers.orthogonal import (
+    OffDiagonalOrthogonalRegularizer,
+    OrthonormalRegularizer,
+    off_diagonal_orthogonal_regularization,
+    orthonormal_regularization,
+)
+from tfgans.layers.progan import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNorm
 from tfgans.layers.spectral import maybe_spectral_norm
 
-__all__ = ["CONDITIONINGS", "DiscriminatorHead", "maybe_spectral_norm"]
+__all__ = [
+    "CONDITIONINGS",
+    "NORMALIZATIONS",
+    "ConditionalBatchNormalization",
+    "DiscriminatorHead",
+    "EqualizedConv2D",
+    "EqualizedDense",
+    "MinibatchStdDev",
+    "OffDiagonalOrthogonalRegularizer",
+    "OrthonormalRegularizer",
+    "PixelNorm",
+    "SelfAttention",
+    "WeightNormalization",
+    "WithLayerNormalization",
+    "check_normalization",
+    "maybe_spectral_norm",
+    "normalize_layer",
+    "off_diagonal_orthogonal_regularization",
+    "orthonormal_regularization",
+]

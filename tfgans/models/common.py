@@ -1,5 +1,6 @@
 """Argument checks and input handling shared by the model families."""
 
+import math
 import numbers
 
 from keras import ops
@@ -24,6 +25,13 @@ def check_bool(name, value):
     return value
 
 
+def check_non_negative(name, value):
+    """Returns `value` as a float if it is a number >= 0, or raises a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
 def check_int_tuple(name, value, allow_empty=False):
     """Returns `value` as a tuple of positive ints, or raises a ValueError."""
     try:
@@ -42,6 +50,29 @@ def check_int_tuple(name, value, allow_empty=False):
             f"integers. Received: {name}={value!r}"
         )
     return tuple(int(v) for v in items)
+
+
+#: Supported image sizes of the convolutional families and the spatial size their
+#: generators start from (their discriminators end at it).
+START_SIZES = {28: 7, 32: 4, 64: 4}
+
+
+def check_image_shape(image_shape):
+    """Returns `image_shape` as an (H, W, C) int tuple with H == W in START_SIZES."""
+    shape = check_int_tuple("image_shape", image_shape)
+    if len(shape) != 3 or shape[0] != shape[1] or shape[0] not in START_SIZES:
+        sizes = ", ".join(f"({s}, {s}, channels)" for s in START_SIZES)
+        raise ValueError(
+            f"`image_shape` must be one of {sizes}. Received: image_shape={image_shape!r}"
+        )
+    return shape
+
+
+def num_resamplings(image_shape):
+    """Factor-2 resamplings between the start size and the image size:
+    28 -> 2 (7, 14, 28), 32 -> 3 (4, 8, 16, 32), 64 -> 4 (4, ..., 64)."""
+    size = image_shape[0]
+    return int(math.log2(size // START_SIZES[size]))
 
 
 def check_conditioning(num_classes, conditioning, default):

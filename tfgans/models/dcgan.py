@@ -4,38 +4,16 @@ Reference: [Radford et al., 2015, Unsupervised Representation Learning with Deep
 Convolutional GANs](https://arxiv.org/abs/1511.06434).
 """
 
-import math
-
 import keras
 from keras import ops
 
 from tfgans.layers import DiscriminatorHead, maybe_spectral_norm
 from tfgans.models import common
 
-#: Supported image sizes and the spatial size the generator starts from.
-START_SIZES = {28: 7, 32: 4, 64: 4}
-
 
 def _weights_init():
     # N(0, 0.02) for every kernel, as in the DCGAN paper.
     return keras.initializers.RandomNormal(stddev=0.02)
-
-
-def check_image_shape(image_shape):
-    """Returns `image_shape` as an (H, W, C) int tuple with H == W in START_SIZES."""
-    shape = common.check_int_tuple("image_shape", image_shape)
-    if len(shape) != 3 or shape[0] != shape[1] or shape[0] not in START_SIZES:
-        sizes = ", ".join(f"({s}, {s}, channels)" for s in START_SIZES)
-        raise ValueError(
-            f"`image_shape` must be one of {sizes}. Received: image_shape={image_shape!r}"
-        )
-    return shape
-
-
-def _num_resamplings(image_shape):
-    # 28 -> 2 (7, 14, 28), 32 -> 3 (4, 8, 16, 32), 64 -> 4 (4, ..., 64).
-    size = image_shape[0]
-    return int(math.log2(size // START_SIZES[size]))
 
 
 @keras.saving.register_keras_serializable(package="tfgans")
@@ -90,7 +68,7 @@ class DCGANGenerator(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.image_shape = check_image_shape(image_shape)
+        self.image_shape = common.check_image_shape(image_shape)
         self.latent_dim = common.check_positive_int("latent_dim", latent_dim)
         self.width = common.check_positive_int("width", width)
         self.num_classes = common.check_positive_int("num_classes", num_classes, True)
@@ -98,8 +76,8 @@ class DCGANGenerator(keras.Model):
         self.synchronized_bn = common.check_bool("synchronized_bn", synchronized_bn)
 
         dtype = self.dtype_policy
-        n = _num_resamplings(self.image_shape)
-        start = START_SIZES[self.image_shape[0]]
+        n = common.num_resamplings(self.image_shape)
+        start = common.START_SIZES[self.image_shape[0]]
         filters = [self.width * 2**i for i in reversed(range(n))]
 
         def batch_norm():
@@ -218,7 +196,7 @@ class DCGANDiscriminator(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.image_shape = check_image_shape(image_shape)
+        self.image_shape = common.check_image_shape(image_shape)
         self.width = common.check_positive_int("width", width)
         self.num_classes = common.check_positive_int("num_classes", num_classes, True)
         self.conditioning = common.check_conditioning(
@@ -228,7 +206,7 @@ class DCGANDiscriminator(keras.Model):
         self.spectral_norm = common.check_bool("spectral_norm", spectral_norm)
 
         dtype = self.dtype_policy
-        n = _num_resamplings(self.image_shape)
+        n = common.num_resamplings(self.image_shape)
         self.embedding = None
         if self.conditioning == "concat":
             self.embedding = keras.layers.Embedding(

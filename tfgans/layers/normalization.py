@@ -1,0 +1,178 @@
+"""Discriminator normalizations behind one switch: none, spectral, weight or layer."""
+
+import keras
+from keras import ops
+
+from tfgans.layers.spectral import maybe_spectral_norm
+
+#: The kinds `normalize_layer` accepts.
+NORMALIZATIONS = ("none", "spectral", "weight", "layer")
+
+_TRANSPOSED = (
+    keras.layers.Conv1DTranspose,
+    keras.layers.Conv2DTranspose,
+    keras.layers.Conv3DTranspose,
+)
+
+
+def check_normalization(kind, name="norm"):
+    """Returns `kind` if it is one of `NORMALIZATIONS`, or raises a ValueError naming
+    the argument `name`."""
+    if not isinstance(kind, str) or kind not in NORMALIZATIONS:
+        raise ValueError(f"`{name}` must be one of {NORMALIZATIONS}. Received: {name}={kind!r}")
+    return kind
+
+
+def normalize_layer(layer, kind, power_iterations=1):
+    """Returns `layer` normalized by `kind`, ready to call like the layer itself.
+
+    - `"none"`: `layer` itself.
+    - `"spectral"`: `keras.layers.SpectralNormalization(layer)` (Miyato et al., 2018),
+      the kernel divided by its largest singular value (power iteration in training).
+    - `"weight"`: `WeightNormalization(layer)` (Salimans & Kingma, 2016).
+    - `"layer"`: `WithLayerNormalization(layer)`: the layer's outputs layer-normalized
+      per example (as in the WGAN-GP critic, which must not use batch normalization).
+
+    Every result takes `training=` like a spectrally normalized layer does.
+
+    Args:
+        layer: a layer with a `kernel` whose last axis is the output (`Dense`, `Conv2D`).
+        kind: one of `NORMALIZATIONS`.
+        power_iterations: power iterations per training step (`"spectral"` only).
+
+    Returns:
+        A layer.
+
+    Example:
+    >>> type(normalize_layer(keras.layers.Conv2D(8, 3), "weight")).__name__
+    'WeightNormalization'
+    """
+    check_normalization(kind, "kind")
+    if kind == "spectral":
+        return maybe_spectral_norm(layer, True, power_iterations)
+    if kind == "weight":
+        return WeightNormalization(layer, dtype=layer.dtype_policy, name=f"wn_{layer.name}")
+    if kind == "layer":
+        return WithLayerNormalization(layer, dtype=layer.dtype_policy, name=f"ln_{layer.name}")
+    return layer
+
+
+@keras.saving.register_keras_serializable(package="tfgans")
+class WeightNormalization(keras.layers.Wrapper):
+    """Reparametrizes a layer's kernel as a direction and a length per output unit.
+
+        w[..., k] = g[k] * v[..., k] / ||v[..., k]||
+
+    `v` is the wrapped layer's own kernel variable and `g` a new weight, one per output
+    channel, initialised to the norms of the initial kernel's columns (so the layer's
+    initial function is unchanged). Both are trained; gradients flow through the
+    normalization. The wrapped layer computes with `w` (substituted for its kernel
+    through a `keras.StatelessScope`), its other weights unchanged.
+
+    Args:
+        layer: a layer with a `kernel` whose last axis is the output (`Dense`,
+            `Conv1D/2D/3D`); transposed convolutions are rejected.
+        **kwargs: base wrapper arguments (`name`, `dtype`, ...).
+
+    Example:
+    >>> import numpy as np
+    >>> wn = WeightNormalization(keras.layers.Dense(3))
+    >>> tuple(wn(np.ones((2, 4), "float32")).shape)
+    (2, 3)
+
+    Reference:
+        [Weight Normalization](https://arxiv.org/abs/1602.07868) (Salimans & Kingma, 2016).
+    """
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(layer, **kwargs)
+        if isinstance(layer, _TRANSPOSED):
+            raise ValueError(
+                "`layer` must keep its outputs on the kernel's last axis; transposed "
+                f"convolutions do not. Received: layer={type(layer).__name__}"
+            )
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if not hasattr(self.layer, "kernel"):
+            raise ValueError(
+                f"`layer` must have a `kernel`. Received: layer={type(self.layer).__name__}"
+            )
+        kernel = self.layer.kernel
+        # Read when `g` is initialized (after the kernel, possibly deferred: a build in a
+        # symbolic trace creates both in a stateless scope).
+        self.g = self.add_weight(
+            shape=(kernel.shape[-1],),
+            initializer=lambda shape, dtype=None: ops.cast(self._column_norms(kernel), dtype),
+            name="g",
+        )
+
+    @staticmethod
+    def _column_norms(kernel):
+        axes = tuple(range(len(kernel.shape) - 1))
+        return ops.sqrt(ops.sum(ops.square(kernel), axis=axes))
+
+    def normalized_kernel(self):
+        """The kernel the layer computes with: `g * v / ||v||` per output channel."""
+        v = self.layer.kernel
+        return ops.cast(self.g, v.dtype) * v / self._column_norms(v)
+
+    def call(self, inputs, training=None):
+        kernel_var = self.layer.kernel
+        kernel = self.normalized_kernel()
+        # Every other variable keeps its current value (also inside an outer stateless
+        # scope, whose mapping a nested scope would otherwise hide).
+        mapping = [(v, v.value) for v in self.layer.variables if v is not kernel_var]
+        with keras.StatelessScope([*mapping, (kernel_var, kernel)]):
+            return self.layer(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+
+@keras.saving.register_keras_serializable(package="tfgans")
+class WithLayerNormalization(keras.layers.Wrapper):
+    """A layer followed by layer normalization over all of an example's features.
+
+        y = (z - mean(z)) / sqrt(var(z) + epsilon) * gamma + beta,  z = layer(x)
+
+    with the mean and variance over every axis but the batch ([H, W, C] for a
+    convolution) and `gamma`, `beta` per channel: `keras.layers.GroupNormalization` with
+    one group. This is the critic normalization of WGAN-GP's ResNet (Gulrajani et al.,
+    2017), which needs per-example statistics so the gradient penalty stays per example.
+
+    Args:
+        layer: any layer.
+        epsilon: added to the variance.
+        **kwargs: base wrapper arguments (`name`, `dtype`, ...).
+
+    Example:
+    >>> import numpy as np
+    >>> ln = WithLayerNormalization(keras.layers.Conv2D(4, 3))
+    >>> tuple(ln(np.random.rand(2, 8, 8, 3).astype("float32")).shape)
+    (2, 6, 6, 4)
+
+    Reference:
+        [Layer Normalization](https://arxiv.org/abs/1607.06450) (Ba et al., 2016),
+        [Improved Training of Wasserstein GANs](https://arxiv.org/abs/1704.00028).
+    """
+
+    def __init__(self, layer, epsilon=1e-5, **kwargs):
+        super().__init__(layer, **kwargs)
+        self.epsilon = epsilon
+        self.norm = keras.layers.GroupNormalization(
+            groups=1, epsilon=epsilon, dtype=self.dtype_policy, name="layer_norm"
+        )
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.norm.build(self.layer.compute_output_shape(input_shape))
+
+    def call(self, inputs, training=None):
+        return self.norm(self.layer(inputs, training=training))
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
