@@ -3,6 +3,7 @@
 from tfgans.layers.attention import SelfAttention
 from tfgans.layers.conditional_batch_norm import ConditionalBatchNormalization
 from tfgans.layers.discriminator_head import CONDITIONINGS, DiscriminatorHead
+from tfgans.layers.minibatch_discrimination import MinibatchDiscrimination
 from tfgans.layers.normalization import (
     NORMALIZATIONS,
     WeightNormalization,
@@ -18,6 +19,7 @@ from tfgans.layers.orthogonal import (
 )
 from tfgans.layers.progan import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNorm
 from tfgans.layers.spectral import maybe_spectral_norm
+from tfgans.layers.virtual_batch_normalization import VirtualBatchNormalization
 
 __all__ = [
     "CONDITIONINGS",
@@ -26,11 +28,13 @@ __all__ = [
     "DiscriminatorHead",
     "EqualizedConv2D",
     "EqualizedDense",
+    "MinibatchDiscrimination",
     "MinibatchStdDev",
     "OffDiagonalOrthogonalRegularizer",
     "OrthonormalRegularizer",
     "PixelNorm",
     "SelfAttention",
+    "VirtualBatchNormalization",
     "WeightNormalization",
     "WithLayerNormalization",
     "check_normalization",

@@ -12,7 +12,8 @@ Example:
 """
 
 from tfgans.models.adapters import OneHotChannelsDiscriminator, OneHotConcatGenerator
-from tfgans.models.dcgan import START_SIZES, DCGANDiscriminator, DCGANGenerator, build_dcgan
+from tfgans.models.common import START_SIZES
+from tfgans.models.dcgan import DCGANDiscriminator, DCGANGenerator, build_dcgan
 from tfgans.models.mlp import MLPDiscriminator, MLPGenerator, build_mlp
 from tfgans.models.presets import PRESETS, Preset
 from tfgans.settings import Key
