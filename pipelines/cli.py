@@ -22,6 +22,7 @@ import tempfile
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process SIGTERM ended
 
 
 class _Parser(argparse.ArgumentParser):
@@ -288,9 +289,21 @@ def main(argv=None):
         return EXIT_ERROR
     try:
         return args.func(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        sys.stdout.flush()
+        if str(e) == "SIGTERM":  # tfgans.estimator.Terminated
+            saved = getattr(e, "saved", None)
+            saved = (f"; saved {os.path.basename(saved)}: run the same command to resume"
+                     if saved else ": run the same command to resume from the last checkpoint")
+            print(f"{prog}: stopped by SIGTERM{saved}.", file=sys.stderr)
+            return EXIT_TERMINATED
         print(f"\n{prog}: interrupted; run the same command to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except MemoryError:
+        sys.stdout.flush()
+        print(f"{prog}: error: out of memory: ask for less (fewer samples, a smaller batch).",
+              file=sys.stderr)
+        return EXIT_ERROR
     except user_errors as e:
         sys.stdout.flush()
         print(f"{prog}: error: {_one_line(e)}", file=sys.stderr)

@@ -33,6 +33,7 @@ one line naming the key, the value received, where it came from and what is acce
 import difflib
 import math
 import os
+import reprlib
 
 import yaml
 
@@ -254,12 +255,44 @@ def _unknown_key(key, valid, where, scope, name=None):
     )
 
 
-def _check_duplicate_keys(text, source):
-    """YAML itself keeps the last of two equal keys silently; a config must not."""
-    def walk(node):
+#: The most values a config may hold once YAML aliases are expanded: a few kilobytes of
+#: nested aliases (a "billion laughs" file) would otherwise expand to billions.
+MAX_YAML_VALUES = 100_000
+#: The deepest nesting of lists and mappings a config may have.
+MAX_YAML_DEPTH = 50
+_MAX_TEXT = 1 << 20
+
+
+def _check_yaml_tree(text, source):
+    """Checks the YAML node tree before anything is built from it: no key twice in a
+    mapping (YAML keeps the last silently), at most `MAX_YAML_DEPTH` levels and
+    `MAX_YAML_VALUES` values with aliases expanded. Each node is visited once."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    sizes = {}  # id(node) -> values under it, aliases expanded
+    stack = [(root, 0, False)] if root is not None else []
+    while stack:
+        node, depth, done = stack.pop()
+        children = ([v for pair in node.value for v in pair]
+                    if isinstance(node, yaml.MappingNode) else
+                    node.value if isinstance(node, yaml.SequenceNode) else [])
+        if done:
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[id(node)] > MAX_YAML_VALUES:
+                raise ConfigError(
+                    f"{source}: the YAML expands to more than {MAX_YAML_VALUES} values (nested "
+                    "aliases?): a config holds a few dozen keys; remove the aliases."
+                )
+            continue
+        if id(node) in sizes:
+            continue
+        if depth > MAX_YAML_DEPTH:
+            raise ConfigError(
+                f"{source}: the YAML is nested more than {MAX_YAML_DEPTH} levels deep (line "
+                f"{node.start_mark.line + 1}): a config is sections of keys."
+            )
         if isinstance(node, yaml.MappingNode):
             seen = set()
-            for key, value in node.value:
+            for key, _ in node.value:
                 if isinstance(key, yaml.ScalarNode):
                     if key.value in seen:
                         raise ConfigError(
@@ -267,23 +300,27 @@ def _check_duplicate_keys(text, source):
                             f"(line {key.start_mark.line + 1}): keep one."
                         )
                     seen.add(key.value)
-                walk(value)
-        elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                walk(item)
-
-    walk(yaml.compose(text, Loader=yaml.SafeLoader))
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
 
 
 def _parse_yaml(text, source):
+    if len(text) > _MAX_TEXT:
+        raise ConfigError(
+            f"{source}: more than {_MAX_TEXT} characters is too long for a config."
+        )
     try:
-        _check_duplicate_keys(text, source)
+        _check_yaml_tree(text, source)
         return yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: the YAML is nested too deeply to read: a config is sections of keys."
+        ) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError(f"{source}: invalid YAML{where}: {problem}.") from e
+        raise ConfigError(f"{source}: invalid YAML{where}: {problem}.") from None
 
 
 def _merge(raw, data, origin, base_dir, origins, bases):
@@ -304,7 +341,7 @@ def _merge(raw, data, origin, base_dir, origins, bases):
         if not isinstance(values, dict):
             raise ConfigError(
                 f"Config key {section!r} is a section: it must be a mapping of keys, "
-                f"not {values!r} (from {origin})."
+                f"not {_bounded_repr(values)} (from {origin})."
             )
         for key, value in values.items():
             raw.setdefault(section, {})[str(key)] = value
@@ -320,11 +357,18 @@ def parse_override(assignment):
         )
     key, text = assignment.split("=", 1)
     key = key.strip()
-    try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"--set {assignment}: the value is not valid YAML.") from e
+    value = _parse_yaml(text, f"--set {_bounded_repr(assignment)}") if text.strip() else None
     return key, value
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlevel = 3
+
+
+def _bounded_repr(value):
+    """repr(value), cut short: a hostile value (deep, huge, aliased) prints in bounded time."""
+    return _REPR.repr(value)
 
 
 def _apply_override(assignment, raw, origins, bases):
@@ -384,7 +428,7 @@ def _coerce(spec, value):
             raise ValueError
         return value
     if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**63:
             raise ValueError
     elif kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -422,7 +466,7 @@ def _model_name(raw, origins):
     name = raw.get("model", {}).get("name", "dcgan")
     if not isinstance(name, str) or not name:
         raise ConfigError(
-            f"Config key 'model.name' must be a string. Received: model.name={name!r}"
+            f"Config key 'model.name' must be a string. Received: model.name={_bounded_repr(name)}"
             f"{_origin(origins, 'model.name')}."
         )
     try:
@@ -450,7 +494,7 @@ def _build(raw, origins, bases):
             except (ValueError, TypeError):
                 raise ConfigError(
                     f"Config key {dotted!r} must be {_describe(spec)}. "
-                    f"Received: {dotted}={value!r}{_origin(origins, dotted)}."
+                    f"Received: {dotted}={_bounded_repr(value)}{_origin(origins, dotted)}."
                 ) from None
             if spec.path and value is not None:
                 value = _resolve_path(value, bases.get(dotted))
@@ -558,9 +602,11 @@ def load_config(path, overrides=(), *, check_names=True):
     Raises:
         ConfigError: a missing or unreadable file, or see the module docstring.
     """
+    if os.path.exists(path) and not os.path.isfile(path):  # a folder; a FIFO would hang
+        raise ConfigError(f"Cannot read config file {path}: it is not a regular file.")
     try:
         with open(path, encoding="utf-8") as f:
-            text = f.read()
+            text = f.read(_MAX_TEXT + 1)
     except FileNotFoundError:
         raise ConfigError(f"Config file {path} does not exist.") from None
     except (OSError, UnicodeDecodeError) as e:

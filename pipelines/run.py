@@ -20,6 +20,8 @@ run.generate("runs/dcgan", num_samples=64, out="samples.png")
 import math
 import os
 
+import numpy as np
+
 from pipelines import config as config_lib
 from pipelines import data as data_lib
 from pipelines.config import ConfigError, load_config
@@ -50,6 +52,11 @@ RESUMABLE_KEYS = frozenset(
 )
 
 _MIRRORED = ("mirrored", "multi_worker")
+
+#: The most images `generate` puts in one PNG grid.
+MAX_GENERATE = 10_000
+#: The most samples on each side of an evaluation (FID is usually measured on 50000).
+MAX_EVAL_SAMPLES = 100_000
 
 
 class RunError(ValueError):
@@ -255,10 +262,41 @@ def train(config, model_dir, verbose="auto"):
     images = spec[0] if isinstance(spec, tuple) else spec
     config_lib.check_image_size(config, images.shape[1], native=config.data.image_size is None)
     config = config_lib.resolve(config, images.shape[1:], num_classes(config))
+    if config.eval.every and eval_extractor(config.eval.extractor, images.shape[1:]):
+        _check_eval_samples(config.eval.num_samples, config, "eval.num_samples")
     estimator = make_estimator(config, model_dir, strategy, verbose=verbose)
     estimator.train(fn, max_steps=config.train.steps,
                     callbacks=eval_callbacks(config, model_dir, estimator))
     return estimator
+
+
+def num_examples(config):
+    """The number of training examples of `config`'s data (one pass), or None when the
+    source does not say."""
+    d = config.data
+    dataset = data_lib.build_dataset(
+        d.name, 1, labels=d.labels, seed=config.train.seed, data_dir=d.data_dir, path=d.path,
+        image_size=d.image_size, shuffle_buffer=1, repeat=False,
+    )
+    count = int(dataset.cardinality())
+    return count if count >= 0 else None
+
+
+def _check_eval_samples(num_samples, config, what):
+    """Rejects an evaluation of more samples than the data holds (its real side would
+    repeat images) or than `MAX_EVAL_SAMPLES`."""
+    if num_samples > MAX_EVAL_SAMPLES:
+        raise RunError(
+            f"{what} {num_samples} is more than {MAX_EVAL_SAMPLES} samples (a run of hours): "
+            f"pass at most {MAX_EVAL_SAMPLES}; FID is usually measured on 50000."
+        )
+    count = num_examples(config)
+    if count is not None and num_samples > count:
+        raise RunError(
+            f"{what} {num_samples} is more than the {count} images of the run's data "
+            f"({config.data.path or config.data.name}): the real side would repeat images; "
+            f"pass {count} or fewer."
+        )
 
 
 def load_run(model_dir, verbose=0):
@@ -271,6 +309,12 @@ def load_run(model_dir, verbose=0):
     if not os.path.isdir(model_dir):
         raise RunError(f"model_dir {model_dir} does not exist: {hint}.")
     if not os.path.exists(os.path.join(model_dir, CONFIG_FILE)):
+        if os.path.isdir(os.path.join(model_dir, "checkpoints")):
+            raise RunError(
+                f"model_dir {model_dir} holds checkpoints but its {CONFIG_FILE} is missing: "
+                f"restore {os.path.join(model_dir, CONFIG_FILE)} (the run's resolved config, "
+                "e.g. from a backup or a copy of the run)."
+            )
         raise RunError(f"model_dir {model_dir} holds no run (no {CONFIG_FILE}): {hint}.")
     config = load_config(os.path.join(model_dir, CONFIG_FILE))
     if config.data.image_size is None or config.data.channels is None:
@@ -298,13 +342,23 @@ def generate(model_dir, num_samples, out, seed=0, labels=None):
     """
     from tfgans.callbacks import image_grid, write_png
 
+    from tfgans.files import check_writable
+
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
         raise RunError(f"The number of samples must be positive. Received: {num_samples!r}")
+    if num_samples > MAX_GENERATE:
+        raise RunError(
+            f"A PNG grid holds at most {MAX_GENERATE} images. Received: {num_samples}: write "
+            "several grids (different --seed), or serve the export's generate signature."
+        )
+    if not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
+        raise RunError(f"The seed must be a 64-bit integer. Received: {seed!r}")
     if not str(out).lower().endswith(".png"):
         raise RunError(f"The output must be a .png file. Received: {out}")
     if os.path.isdir(out):
         raise RunError(f"The output {out} is a folder: name a .png file.")
     config, estimator = load_run(model_dir)
+    check_writable(os.path.dirname(os.path.abspath(out)), "output folder")
     classes = config.data.num_classes if "num_classes" in config.data else None
     if labels is not None:
         labels = [int(x) for x in labels]
@@ -332,8 +386,13 @@ def export(model_dir, export_dir, version=None, overwrite=False):
     Writes `export_dir/<version>/` (None: the next free version) atomically; an existing
     version is an error unless `overwrite`. Returns the version directory.
     """
-    if version is not None and version < 0:
-        raise RunError(f"--version must be an integer >= 0. Received: --version {version}")
+    from tfgans.export import MAX_VERSION
+
+    if version is not None and not 0 <= version <= MAX_VERSION:
+        raise RunError(
+            f"--version must be an integer in [0, {MAX_VERSION}] (TF Serving reads versions "
+            f"as int64). Received: --version {version}"
+        )
     _, estimator = load_run(model_dir)
     try:
         return estimator.export_saved_model(export_dir, version=version, overwrite=overwrite)
@@ -398,9 +457,14 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
 
     from tfgans.callbacks import append_history, metrics_record
 
+    from tfgans.files import check_writable
+
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 2:
         raise RunError(f"--num-samples must be at least 2. Received: --num-samples {num_samples}")
+    if not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
+        raise RunError(f"The seed must be a 64-bit integer. Received: {seed!r}")
     config, estimator = load_run(model_dir)
+    check_writable(model_dir, "model_dir")  # eval.json: before an evaluation of hours
     shape = estimator.trainer.image_shape
     name = eval_extractor(extractor or config.eval.extractor, shape)
     if name is None:
@@ -415,6 +479,11 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
             f"--num-samples {num_samples} is too few for KID's subset size {subset} "
             f"(eval.kid_subset_size of the run): pass --num-samples {subset} or more."
         )
+    from tfgans.metrics import get_extractor
+
+    # The cheap checks first: images the extractor takes, then enough real images.
+    get_extractor(name).check_images(np.zeros([1, *shape], np.float32))
+    _check_eval_samples(num_samples, config, "--num-samples")
     start = time.perf_counter()
     metrics = estimator.evaluate(
         input_fn(config), num_samples=num_samples, seed=seed, extractor=name,

@@ -16,7 +16,7 @@ eval: {every: 2, num_samples: 12, kid_subset_size: 6}
 
 
 def test_evaluate_a_short_run(project, capsys, monkeypatch):
-    write_pngs(project / "images28", 8, size=(28, 28))
+    write_pngs(project / "images28", 12, size=(28, 28))  # eval.num_samples: 12
     (project / "tiny28.yaml").write_text(TINY_28)
     assert cli.main(["train", "tiny28.yaml", "--model-dir", "run"]) == 0
     out = capsys.readouterr().out

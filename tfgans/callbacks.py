@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgans import multi_worker
+from tfgans import files, multi_worker
 from tfgans.files import atomic_write
 
 
@@ -262,8 +262,10 @@ class SampleGrid(keras.callbacks.Callback):
 
     The grid is the trainer's `sample_grid(num_images, seed)` (for the GAN: the EMA
     generator when EMA is on, the same noise every time, so grids at different steps are
-    comparable; for a conditional GAN each row is one class). Written at step 0, every `every` steps and at the end of
-    training.
+    comparable; for a conditional GAN each row is one class). Written at step 0, every
+    `every` steps and at the end of training; a resumed run first writes the grid of the
+    step it starts from if that one is missing (the run that saved the checkpoint was
+    stopped before writing it).
 
     Args:
         every: write every this many steps.
@@ -301,21 +303,31 @@ class SampleGrid(keras.callbacks.Callback):
         images, columns = self.model.sample_grid(self.num_images, seed=self.seed)
         return image_grid(images, columns=columns)
 
+    def path(self, step):
+        """The PNG file of the grid at `step`, or None without `samples_dir`."""
+        if self.samples_dir is None:
+            return None
+        return os.path.join(self.samples_dir, f"step_{step:08d}.png")
+
     def write(self, step):
         """Writes the grid for `step` (to TensorBoard and / or PNG)."""
+        files.fault_point("sample_grid", self.path(step))
         grid = self.grid()
         if self.log_dir is not None:
             with self.writer.as_default():
                 tf.summary.image("samples", grid[np.newaxis], step=step, max_outputs=1)
             self.writer.flush()
         if self.samples_dir is not None:
-            write_png(os.path.join(self.samples_dir, f"step_{step:08d}.png"), grid)
+            write_png(self.path(step), grid)
             write_png(os.path.join(self.samples_dir, "latest.png"), grid)
         self._last_step = step
 
     def on_train_begin(self, logs=None):
+        # At step 0, and when a resumed run starts at a step whose grid is missing (the
+        # run that saved the checkpoint of that step was stopped before the grid).
         self._last_step = step = global_step(self.model)
-        if step == 0:
+        owed = step % self.every == 0 and self.path(step) and not os.path.exists(self.path(step))
+        if step == 0 or owed:
             self.write(step)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -349,7 +361,11 @@ def evaluate_generator(trainer, evaluator, num_samples, seed=0, progress=False, 
 
 
 def read_history(path):
-    """The records of an eval history file (a JSON list), [] if it does not exist."""
+    """The records of an eval history file (a JSON list), [] if it does not exist.
+
+    Raises:
+        ValueError: the file is not a JSON list of records (naming it).
+    """
     if not os.path.exists(path):
         return []
     try:
@@ -357,17 +373,43 @@ def read_history(path):
             records = json.load(f)
     except (OSError, ValueError) as e:
         raise ValueError(f"Cannot read the eval history {path} ({e}): move it away.") from None
-    if not isinstance(records, list):
-        raise ValueError(f"The eval history {path} is not a JSON list: move it away.")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ValueError(f"The eval history {path} is not a JSON list of records: move it away.")
     return records
+
+
+def _read_or_set_aside(path):
+    """`read_history`, but a damaged file is renamed to `<path>.bad-<time>` with a warning
+    and the history starts again: a bad file must not stop a run (nor lose a result)."""
+    try:
+        return read_history(path)
+    except ValueError as e:
+        aside = f"{path}.bad-{time.strftime('%Y%m%dT%H%M%S')}"
+        try:
+            os.replace(path, aside)
+        except OSError as error:
+            raise files.write_error(aside, error, "move the damaged history to") from None
+        files.warn(f"{e} It was moved to {aside}; a new history starts in {path}.")
+        return []
+
+
+def has_record(path, source, step):
+    """Whether the history in `path` holds a record of `source` at `step` (False when the
+    file is missing or unreadable)."""
+    try:
+        records = read_history(path)
+    except ValueError:
+        return False
+    return any((r.get("source"), r.get("step")) == (source, step) for r in records)
 
 
 def append_history(path, record):
     """Appends `record` (a dict with "step" and "source") to the JSON list in `path`,
     atomically (temporary file, then rename). A record of the same source and step (left
-    by a run that resumed from an earlier checkpoint) is replaced."""
+    by a run that resumed from an earlier checkpoint) is replaced. A damaged file is kept
+    aside (`<path>.bad-<time>`, with a warning) and a new history started."""
     records = [
-        r for r in read_history(path)
+        r for r in _read_or_set_aside(path)
         if (r.get("source"), r.get("step")) != (record.get("source"), record.get("step"))
     ]
     records.append(record)
@@ -396,7 +438,9 @@ class PeriodicEvaluation(keras.callbacks.Callback):
     Each evaluation goes to TensorBoard (`eval/<metric>` in `log_dir`, at the global step)
     and is appended to `history_path` (a JSON list of records: step, source "train", time,
     num_samples, extractor, seconds and the metrics). It runs every `every` steps and at the
-    end of training. Only the chief of a multi-worker run evaluates and writes (the check of
+    end of training, and when a resumed run starts at a multiple of `every` whose record is
+    missing from `history_path` (the run before was stopped between the checkpoint and the
+    evaluation). Only the chief of a multi-worker run evaluates and writes (the check of
     `tfgans.multi_worker.is_chief`); the other workers skip it.
 
     Args:
@@ -471,6 +515,7 @@ class PeriodicEvaluation(keras.callbacks.Callback):
 
     def evaluate(self, step):
         """Evaluates now, logs the metrics at `step` and returns them."""
+        files.fault_point("evaluation", self.history_path)
         start = time.perf_counter()
         metrics = evaluate_generator(self.model, self.evaluator, self.num_samples, self.seed)
         seconds = time.perf_counter() - start
@@ -496,7 +541,12 @@ class PeriodicEvaluation(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         strategy = getattr(self.model, "distribute_strategy", None) or tf.distribute.get_strategy()
         self._chief = multi_worker.is_chief(strategy)
-        self._last_step = global_step(self.model)  # the last step evaluated, or the start
+        self._last_step = step = global_step(self.model)  # the last step evaluated, or the start
+        # A resumed run owes the evaluation of its checkpoint's step when the run that saved
+        # it was stopped before that evaluation was recorded.
+        if (self._chief and step > 0 and step % self.every == 0 and self.history_path
+                and not has_record(self.history_path, "train", step)):
+            self.evaluate(step)
 
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)

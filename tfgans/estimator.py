@@ -26,17 +26,23 @@ private attribute of a trainer.
 """
 
 import contextlib
+import errno
+import glob
 import inspect
 import math
 import os
+import re
+import shutil
+import signal
 import tempfile
+import threading
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tfgans import callbacks as callbacks_lib
-from tfgans import multi_worker
+from tfgans import files, multi_worker
 from tfgans.files import atomic_write
 from tfgans.training import GAN, StopOnNonFinite, Trainer, check_execution, is_multi_device
 from tfgans.training.trainer import adapt_callbacks
@@ -51,6 +57,122 @@ class RunMismatchError(ValueError):
 
 class NoCheckpointError(ValueError):
     """The model_dir holds no checkpoint (nothing was trained there yet)."""
+
+
+class CorruptCheckpointError(ValueError):
+    """The model_dir holds checkpoints, but none of them can be read."""
+
+
+class Terminated(KeyboardInterrupt):
+    """Training stopped because the process received SIGTERM (a preemption, `kill`,
+    Kubernetes, systemd, Slurm). Like Ctrl-C, it is raised after the progress was saved:
+    `saved` is the checkpoint written (None when none could be, e.g. multi-worker)."""
+
+    saved = None
+
+
+# ------------------------------------------------------------------------ checkpoints
+
+_CHECKPOINT_FILE = re.compile(r"^ckpt-(\d+)\.(index|data-\d+-of-(\d+))$")
+_STATE_PATH = re.compile(r'^\s*(?:all_)?model_checkpoint_paths?:\s*"(.*)"\s*$', re.M)
+
+
+def checkpoint_candidates(directory):
+    """The prefixes of every checkpoint `directory` knows of, newest (highest step)
+    first: those with any file there (`ckpt-<step>.index`, `ckpt-<step>.data-*`) and those
+    its `checkpoint` state file names (read leniently: a damaged state file adds none)."""
+    steps = set()
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    for name in names:
+        match = _CHECKPOINT_FILE.match(name)
+        if match:
+            steps.add(int(match.group(1)))
+    try:
+        with open(os.path.join(directory, "checkpoint"), encoding="utf-8") as f:
+            state = f.read(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        state = ""
+    for path in _STATE_PATH.findall(state):
+        match = re.match(r"^ckpt-(\d+)$", os.path.basename(path))
+        if match:
+            steps.add(int(match.group(1)))
+    return [os.path.join(directory, f"ckpt-{step}") for step in sorted(steps, reverse=True)]
+
+
+def missing_files(prefix):
+    """Why the checkpoint at `prefix` is incomplete ("ckpt-20.index is missing"), or None
+    when its index and every data shard are there."""
+    name = os.path.basename(prefix)
+    shards = glob.glob(glob.escape(prefix) + ".data-*-of-*")
+    if not os.path.exists(prefix + ".index"):
+        return f"{name}.index is missing" if shards else "its files are missing"
+    if not shards:
+        return f"{name}.data-* is missing"
+    count = int(shards[0].rsplit("-of-", 1)[1])
+    for i in range(count):
+        shard = f"{prefix}.data-{i:05d}-of-{count:05d}"
+        if not os.path.exists(shard):
+            return f"{os.path.basename(shard)} is missing"
+    return None
+
+
+def unreadable(prefix):
+    """Why the checkpoint at `prefix` cannot be read (every tensor is read, so truncated
+    files and checksum errors show), or None when it reads whole."""
+    name = os.path.basename(prefix)
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+    except (tf.errors.OpError, ValueError, IndexError) as e:
+        return f"{name}.index is corrupt ({_short(e)})"
+    try:
+        for key in reader.get_variable_to_shape_map():
+            reader.get_tensor(key)
+    except IndexError:
+        return f"{_data_name(prefix)} is truncated"
+    except (tf.errors.OpError, ValueError) as e:
+        return f"{_data_name(prefix)} is corrupt ({_short(e)})"
+    return None
+
+
+def _data_name(prefix):
+    shards = sorted(glob.glob(glob.escape(prefix) + ".data-*-of-*"))
+    return os.path.basename(shards[0]) if len(shards) == 1 else f"{os.path.basename(prefix)}.data-*"
+
+
+def _short(error, limit=160):
+    text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", " ".join(str(error).split()))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@contextlib.contextmanager
+def _quiet_tf_logging():
+    """Keeps TensorFlow's Python warnings (a damaged `checkpoint` state file) off stderr:
+    tfgans reports such problems itself, in one line."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(stopper):
+    """While training, SIGTERM asks `stopper` (a `_SigtermStop`) to stop at the next step
+    boundary instead of killing the process; the previous handler comes back after. Only
+    the main thread can set signal handlers: elsewhere SIGTERM keeps its handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stopper.request)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def read_fingerprint(model_dir):
@@ -233,12 +355,8 @@ class Estimator:
             **trainer.checkpoint_items(), input_position=self._input_position
         )
         self._checkpoint_dir = os.path.join(self.model_dir, CHECKPOINT_DIR)
-        self._manager = tf.train.CheckpointManager(
-            self._checkpoint,
-            os.path.join(self._write_dir, CHECKPOINT_DIR),
-            max_to_keep=self.keep_checkpoints,
-            checkpoint_name="ckpt",
-        )
+        self._saved = None  # (step, path) of the checkpoint restored or last written
+        self._manager = self._make_manager()
         self._restore()
 
     # ------------------------------------------------------------------------ state
@@ -269,16 +387,55 @@ class Estimator:
             text = yaml.safe_dump(self.config, sort_keys=False, default_flow_style=False)
             atomic_write(os.path.join(self.model_dir, CONFIG_FILE), text)
 
+    def _make_manager(self):
+        with _quiet_tf_logging():
+            return tf.train.CheckpointManager(
+                self._checkpoint,
+                os.path.join(self._write_dir, CHECKPOINT_DIR),
+                max_to_keep=self.keep_checkpoints,
+                checkpoint_name="ckpt",
+            )
+
     def _restore(self):
-        path = self.latest_checkpoint()
-        if path is None:
-            return
+        """Restores the newest checkpoint that reads whole. Newer ones that do not (a lost
+        or truncated file, a checksum error) are skipped with a warning naming them, and
+        left in place; if there are checkpoints but none reads, that is an error naming
+        them. A checkpoint that reads but does not fit the trainer is a `RunMismatchError`
+        (an older one of the same run would not fit either)."""
+        skipped = []
+        for prefix in checkpoint_candidates(self._checkpoint_dir):
+            reason = missing_files(prefix) or self._try_restore(prefix)
+            if reason is None:
+                if skipped:
+                    files.warn(
+                        f"newer checkpoint{'s' if len(skipped) > 1 else ''} in "
+                        f"{self._checkpoint_dir} unreadable ({'; '.join(skipped)}): using "
+                        f"{os.path.basename(prefix)} (step {self.step}) instead; the "
+                        "unreadable files are left as they are."
+                    )
+                self._saved = (self.step, prefix)
+                return prefix
+            skipped.append(reason)
+        if skipped:
+            raise CorruptCheckpointError(
+                f"No checkpoint in {self._checkpoint_dir} can be read ({'; '.join(skipped)}): "
+                "restore the files from a backup, or move the checkpoints folder away to "
+                "train from step 0."
+            )
+        return None
+
+    def _try_restore(self, prefix):
+        """Restores `prefix`; returns None, or why it cannot be read."""
         try:
-            self._checkpoint.restore(path).assert_consumed()
-        except (AssertionError, ValueError, tf.errors.OpError) as e:
-            message = " ".join(str(e).split())[:300]
+            with _quiet_tf_logging():
+                self._checkpoint.restore(prefix).assert_consumed()
+            return None
+        except (AssertionError, ValueError, IndexError, tf.errors.OpError) as e:
+            reason = unreadable(prefix)
+            if reason is not None:
+                return reason
             raise RunMismatchError(
-                f"Checkpoint {path} does not match this estimator's models ({message}): "
+                f"Checkpoint {prefix} does not match this estimator's models ({_short(e, 300)}): "
                 "use the settings it was trained with, or another model_dir."
             ) from None
 
@@ -293,18 +450,35 @@ class Estimator:
         return int(self._input_position.numpy())
 
     def latest_checkpoint(self):
-        """The path of the latest checkpoint in model_dir, or None."""
-        return tf.train.latest_checkpoint(self._checkpoint_dir)
+        """The path of the checkpoint restored or last saved (the newest that reads), or
+        None."""
+        return None if self._saved is None else self._saved[1]
 
     def save_checkpoint(self):
-        """Saves a checkpoint at the current step (unless one exists) and returns its path."""
+        """Saves a checkpoint at the current step (unless this one was restored or saved
+        already) and returns its path.
+
+        Raises:
+            files.WriteError: the checkpoint cannot be written (full or read-only disk),
+                naming it; what was written of it is removed, older checkpoints are kept.
+        """
         step = self.step
-        latest = self._manager.latest_checkpoint
-        if latest is not None and latest.endswith(f"ckpt-{step}"):
-            return latest
+        if self._saved is not None and self._saved[0] == step:
+            return self._saved[1]
+        prefix = os.path.join(self._write_dir, CHECKPOINT_DIR, f"ckpt-{step}")
         dog = getattr(self, "_watchdog", None)  # multi-worker: a save may wait for peers
-        with dog.guard() if dog is not None else contextlib.nullcontext():
-            return self._manager.save(checkpoint_number=step)
+        try:
+            files.fault_point("checkpoint", prefix)
+            with dog.guard() if dog is not None else contextlib.nullcontext():
+                path = self._manager.save(checkpoint_number=step)
+        except (OSError, tf.errors.OpError) as e:
+            _remove_checkpoint(prefix)
+            if not isinstance(e, OSError):
+                code = _TF_ERRNO.get(type(e))
+                e = OSError(code, os.strerror(code) if code else _short(e))
+            raise files.write_error(prefix, e, "save the checkpoint") from None
+        self._saved = (step, path)
+        return path
 
     def _save_progress(self, position0, start, interrupted=False):
         """Records the input position (`position0` plus the steps trained since `start`)
@@ -314,6 +488,30 @@ class Estimator:
         if interrupted:
             self._log(f"\nInterrupted at step {self.step}; saved {path}.")
         return path
+
+    def _repair_checkpoint_state(self):
+        """Rewrites a lost or damaged `checkpoint` state file (chief only) so that the
+        checkpoint manager knows the checkpoints on disk and rotates them; without it
+        they would be kept forever, never deleted."""
+        restored = self.latest_checkpoint()
+        if not self.is_chief or restored is None:
+            return
+        try:
+            with open(os.path.join(self._checkpoint_dir, "checkpoint"), encoding="utf-8") as f:
+                if _STATE_PATH.search(f.read(1 << 20)):
+                    return
+        except (OSError, UnicodeDecodeError):
+            pass
+        known = [p for p in checkpoint_candidates(self._checkpoint_dir) if not missing_files(p)]
+        known = [p for p in known if int(p.rsplit("-", 1)[1]) <= self.step]
+        files.warn(f"rebuilt the lost or damaged {self._checkpoint_dir}/checkpoint state file "
+                   f"from the checkpoints there ({', '.join(os.path.basename(p) for p in known)}).")
+        with _quiet_tf_logging():
+            tf.compat.v1.train.update_checkpoint_state(
+                self._checkpoint_dir, os.path.basename(restored),
+                all_model_checkpoint_paths=[os.path.basename(p) for p in known[::-1]],
+            )
+        self._manager = self._make_manager()
 
     def _require_checkpoint(self, what):
         if self.latest_checkpoint() is None and self.step == 0:
@@ -418,7 +616,9 @@ class Estimator:
             history.set_model(self.trainer)
             return history
         dataset = self._train_dataset(input_fn_or_dataset, batch_size)
+        files.check_writable(self._write_dir, "model_dir")
         self._write_fingerprint()
+        self._repair_checkpoint_state()
         if start:
             self._log(
                 f"Resuming {self.model_dir} at step {start}: skipping the "
@@ -427,7 +627,8 @@ class Estimator:
         chunk = min(self.checkpoint_every, max_steps)
         position0 = self.input_position
         logs_dir = os.path.join(self.model_dir, "logs")
-        run_callbacks = [_StopAtStep(max_steps), _Checkpointer(self, start, position0)]
+        stopper = _SigtermStop()
+        run_callbacks = [stopper, _StopAtStep(max_steps), _Checkpointer(self, start, position0)]
         if self.is_chief:
             run_callbacks += [
                 callbacks_lib.GANTensorBoard(
@@ -443,20 +644,24 @@ class Estimator:
             ]
         run_callbacks += list(callbacks or [])
         if multi_worker.uses_train_loop(self.strategy):
-            return self._train_multi_worker(dataset, start, max_steps, chunk, run_callbacks)
+            with _stop_on_sigterm(stopper):
+                return self._train_multi_worker(dataset, start, max_steps, chunk, run_callbacks)
         try:
-            history = self.trainer.fit(
-                dataset,
-                check=False,  # checked above, on a separate instance of the input
-                epochs=math.ceil(max_steps / chunk),
-                initial_epoch=start // chunk,
-                steps_per_epoch=chunk,
-                callbacks=run_callbacks,
-                verbose=self.verbose,
-                shuffle=False,
-            )
-        except KeyboardInterrupt:
-            self._save_progress(position0, start, interrupted=True)
+            with _stop_on_sigterm(stopper):
+                history = self.trainer.fit(
+                    dataset,
+                    check=False,  # checked above, on a separate instance of the input
+                    epochs=math.ceil(max_steps / chunk),
+                    initial_epoch=start // chunk,
+                    steps_per_epoch=chunk,
+                    callbacks=run_callbacks,
+                    verbose=self.verbose,
+                    shuffle=False,
+                )
+        except KeyboardInterrupt as e:
+            path = self._save_progress(position0, start, interrupted=True)
+            if isinstance(e, Terminated):
+                e.saved = path
             raise
         self._save_progress(position0, start)
         return history
@@ -494,9 +699,11 @@ class Estimator:
                         self.trainer, self.strategy, dataset, start, max_steps, chunk, callbacks,
                         dog, verbose=self.verbose if self.is_chief else 0,
                     )
-                except KeyboardInterrupt:
+                except KeyboardInterrupt as e:
                     if not multi_worker.is_multi_worker(self.strategy):  # saves need peers
-                        self._save_progress(position0, start, interrupted=True)
+                        path = self._save_progress(position0, start, interrupted=True)
+                        if isinstance(e, Terminated):
+                            e.saved = path
                     raise
                 self._save_progress(position0, start)
                 with dog.guard():
@@ -620,6 +827,43 @@ class Estimator:
 
         return export.export_trainer(self.trainer, export_dir, version=version,
                                      overwrite=overwrite)
+
+
+_TF_ERRNO = {
+    tf.errors.ResourceExhaustedError: errno.ENOSPC,
+    tf.errors.PermissionDeniedError: errno.EACCES,
+}
+
+
+def _remove_checkpoint(prefix):
+    """Removes what a failed save left of `prefix` (its files and `_temp` folder)."""
+    for path in glob.glob(glob.escape(prefix) + ".*") + glob.glob(glob.escape(prefix) + "_temp*"):
+        try:
+            shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+        except OSError:
+            pass
+
+
+class _SigtermStop(keras.callbacks.Callback):
+    """Raises `Terminated` at the first step boundary after SIGTERM (`request`), so the
+    estimator saves, as for Ctrl-C, at a consistent step."""
+
+    def __init__(self):
+        super().__init__()
+        self.requested = False
+
+    def request(self, signum=None, frame=None):
+        self.requested = True
+
+    def _check(self):
+        if self.requested:
+            raise Terminated("SIGTERM")
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._check()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check()
 
 
 class _StopAtStep(keras.callbacks.Callback):

@@ -27,6 +27,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from tfgans import files
 from tfgans.training import ExportSpec, Trainer, sample_noise
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 
 _VERSION_RE = re.compile(r"^\d+$")
+#: The largest version TF Serving reads (it parses version directory names as int64).
+MAX_VERSION = 2**63 - 1
 _TMP_PREFIX = ".tmp-export-"
 _OLD_PREFIX = ".old-export-"
 
@@ -152,9 +155,11 @@ def _export(spec, export_dir, version, overwrite, max_num_samples, warmup, model
         )
     if version is not None and (
         isinstance(version, bool) or not isinstance(version, numbers.Integral) or version < 0
+        or version > MAX_VERSION
     ):
         raise ValueError(
-            f"`version` must be an integer >= 0 or None (next free). Received: version={version!r}"
+            f"`version` must be an integer in [0, {MAX_VERSION}] (TF Serving reads versions as "
+            f"int64) or None (next free). Received: version={version!r}"
         )
     if not isinstance(overwrite, bool):
         raise ValueError(f"`overwrite` must be True or False. Received: overwrite={overwrite!r}")
@@ -171,14 +176,25 @@ def _export(spec, export_dir, version, overwrite, max_num_samples, warmup, model
     archive, examples = _BUILDERS[spec.kind](spec.model, max_num_samples=max_num_samples,
                                              **spec.options)
     created = not os.path.isdir(export_dir)
-    os.makedirs(export_dir, exist_ok=True)
+    files.check_writable(export_dir, "export directory")
     tmp = tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=export_dir)
     try:
+        # mkdtemp makes an owner-only folder: give the version directory the umask's mode,
+        # so that a TF Serving process running as another user can read it.
+        os.chmod(tmp, files.default_mode(folder=True))
         archive.write_out(tmp, verbose=False)
         if warmup:
             _write_warmup(tmp, model_name or os.path.basename(export_dir), examples)
         version = None if version is None else int(version)
+        files.fault_point("export", tmp)
         return _move_into_place(tmp, export_dir, version, overwrite)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created and not os.listdir(export_dir):
+            os.rmdir(export_dir)
+        if isinstance(e, (files.WriteError, FileExistsError)):
+            raise
+        raise files.write_error(export_dir, e, "export into") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if created and not os.listdir(export_dir):
@@ -190,7 +206,10 @@ def existing_versions(export_dir):
     """The integer version directories under `export_dir`, sorted (TF Serving's view)."""
     if not os.path.isdir(export_dir):
         return []
-    return sorted(int(name) for name in os.listdir(export_dir) if _VERSION_RE.match(name))
+    return sorted(
+        int(name) for name in os.listdir(export_dir)
+        if _VERSION_RE.match(name) and int(name) <= MAX_VERSION
+    )
 
 
 # ------------------------------------------------------------------------------ the model
@@ -228,8 +247,14 @@ def _noise_to_image_archive(generator, latent_dim, num_classes, max_num_samples)
     conditional = num_classes is not None
 
     def images_from(noise, labels):
+        noise = tf.debugging.assert_all_finite(
+            noise, "`noise` must be finite (no NaN or Inf): the images would be NaN"
+        )
         inputs = [noise, labels] if conditional else noise
         images = tf.cast(generator(inputs, training=False), tf.float32)
+        images = tf.debugging.assert_all_finite(
+            images, "the generator returned NaN or Inf for this `noise` (too large?)"
+        )
         return tf.clip_by_value((images + 1.0) * 0.5, 0.0, 1.0)
 
     def check_labels(labels):
@@ -321,7 +346,10 @@ def _image_to_image_archive(model, image_shape, max_num_samples):
     height, width, channels = (int(s) for s in image_shape)
 
     def translate_images(images):
-        out = tf.cast(model(tf.cast(images, tf.float32) * 2.0 - 1.0, training=False), tf.float32)
+        images = tf.debugging.assert_all_finite(
+            tf.cast(images, tf.float32), "`images` must be finite (no NaN or Inf), in [0, 1]"
+        )
+        out = tf.cast(model(images * 2.0 - 1.0, training=False), tf.float32)
         return tf.clip_by_value((out + 1.0) * 0.5, 0.0, 1.0)
 
     def serve(images):
@@ -446,6 +474,11 @@ def _move_into_place(tmp, export_dir, version, overwrite):
         # A concurrent export taking the same number makes the rename fail: try the next.
         for _ in range(100):
             free = max(existing_versions(export_dir), default=0) + 1
+            if free > MAX_VERSION:
+                raise ValueError(
+                    f"{export_dir} already holds version {MAX_VERSION}, the largest TF Serving "
+                    "reads: pass a free --version, or remove that version."
+                )
             target = os.path.join(export_dir, str(free))
             try:
                 _rename(tmp, target)

@@ -118,6 +118,12 @@ def finish(
     size = normalize_image_size(image_size)
     if input_context is not None and input_context.num_input_pipelines > 1:
         dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+    count = int(dataset.cardinality())
+    if 0 <= count < batch_size:  # a batch would repeat examples (and may not fit in memory)
+        raise DataError(
+            f"The dataset holds {count} examples, fewer than batch_size={batch_size}: use "
+            f"a batch size of at most {count} (data.batch_size)."
+        )
     if size is not None:
         dataset = dataset.map(lambda x, y: (resize(x, size), y), num_parallel_calls=AUTOTUNE)
     if cache:

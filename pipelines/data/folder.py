@@ -1,11 +1,19 @@
 """Image folders: PNG / JPEG files, class sub-folders as labels.
 
-Every file is checked before the pipeline is built, from its header (and, for PNG, its
-last chunk), so an unreadable or truncated image, a folder of mixed sizes, or an empty
-folder is reported at once, by name, instead of failing (or being skipped) mid-training.
+Every file is checked before the pipeline is built, so an unreadable, truncated or
+corrupt image, a decompression bomb, something that is not a regular file (a FIFO would
+hang the run), a folder of mixed sizes, or an empty folder is reported at once, by name,
+instead of failing (or being skipped) mid-training. The checks read the files but decode
+nothing: PNG chunk structure and CRCs (which catch damaged pixel data), JPEG markers and
+the end-of-image marker, and the pixel count (at most `MAX_PIXELS`) from the header. They
+are remembered per file (path, size, modification time), so a pipeline built again does
+not read the folder again.
 """
 
 import os
+import stat
+import struct
+import zlib
 
 import numpy as np
 import tensorflow as tf
@@ -20,6 +28,11 @@ _PNG_CHANNELS = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}  # colour type -> channels
 # JPEG start-of-frame markers (all but DHT C4, JPG C8, DAC CC).
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _HEAD_BYTES = 1 << 16
+_JPEG_EOI = b"\xff\xd9"
+#: The most pixels (height x width) an image may have: a larger header is a decompression
+#: bomb (a small file that decodes to gigabytes), or at least no GAN training image.
+MAX_PIXELS = 1 << 26
+_checked = {}  # (path, size, mtime_ns) -> (height, width, channels)
 
 
 def _png_header(head, tail):
@@ -31,6 +44,34 @@ def _png_header(head, tail):
     if not tail.endswith(_PNG_IEND):
         raise ValueError("PNG is truncated (no IEND chunk at the end)")
     return height, width, _PNG_CHANNELS[head[25]]
+
+
+def _check_png_chunks(f):
+    """Walks the chunks of an open PNG file, checking each one's CRC (damaged pixel data
+    fails here), that there is image data, and that IEND ends the file."""
+    f.seek(len(_PNG_SIGNATURE))
+    has_data = False
+    while True:
+        header = f.read(8)
+        if len(header) < 8:
+            raise ValueError("PNG is truncated (a chunk header is cut off)")
+        length, kind = struct.unpack(">I4s", header)
+        crc = zlib.crc32(kind)
+        left = length
+        while left:
+            block = f.read(min(left, 1 << 20))
+            if not block:
+                raise ValueError(f"PNG is truncated (in a {kind.decode('latin-1')} chunk)")
+            crc = zlib.crc32(block, crc)
+            left -= len(block)
+        stored = f.read(4)
+        if len(stored) < 4 or int.from_bytes(stored, "big") != crc:
+            raise ValueError(f"PNG is corrupt (bad CRC in a {kind.decode('latin-1')} chunk)")
+        has_data |= kind == b"IDAT"
+        if kind == b"IEND":
+            if not has_data:
+                raise ValueError("PNG holds no image data (IDAT)")
+            return
 
 
 def _jpeg_header(head):
@@ -66,18 +107,43 @@ def read_image_header(path):
             message names the file.
     """
     try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as f:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block or never end
+            raise ValueError("not a regular file")
+        key = (path, info.st_size, info.st_mtime_ns)
+        if key in _checked:
+            return _checked[key]
+        # O_NONBLOCK: a file swapped for a FIFO since the stat does not hang the open.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
             head = f.read(_HEAD_BYTES)
-            f.seek(max(0, size - len(_PNG_IEND)))
+            f.seek(max(0, info.st_size - 4096))
             tail = f.read()
-        if head.startswith(_PNG_SIGNATURE):
-            return _png_header(head, tail)
-        if head.startswith(b"\xff\xd8"):
-            return _jpeg_header(head)
-        raise ValueError("not a PNG or JPEG file" if head else "empty file")
+            if head.startswith(_PNG_SIGNATURE):
+                shape = _png_header(head, tail)
+                _check_png_chunks(f)
+            elif head.startswith(b"\xff\xd8"):
+                shape = _jpeg_header(head)
+                # The end-of-image marker, after the start of the scan when the file is small
+                # enough to be all in `head` (marker segments may hold any bytes).
+                whole = len(head) == info.st_size
+                if (head.rfind(_JPEG_EOI) <= head.find(b"\xff\xda") if whole
+                        else _JPEG_EOI not in tail):
+                    raise ValueError("JPEG is truncated (no end-of-image marker)")
+            else:
+                raise ValueError("not a PNG or JPEG file" if head else "empty file")
+        if not shape[0] or not shape[1]:
+            raise ValueError(f"its header says {shape[0]}x{shape[1]} pixels (an empty image)")
+        if shape[0] * shape[1] > MAX_PIXELS:
+            raise ValueError(
+                f"its header says {shape[0]}x{shape[1]} pixels (a decompression bomb? at most "
+                f"{MAX_PIXELS} pixels are allowed)"
+            )
+        _checked[key] = shape
+        return shape
     except (OSError, ValueError) as e:
-        raise DataError(f"Unreadable image {path}: {e}. Fix or remove the file.") from e
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+        raise DataError(f"Unreadable image {path}: {reason}. Fix or remove the file.") from None
 
 
 def _image_files(folder):
