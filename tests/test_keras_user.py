@@ -235,8 +235,10 @@ def test_xla_default_follows_the_cpu_table(tmp_path):
 def test_image_size_the_model_cannot_take_is_a_config_error_naming_the_key(tmp_path, capsys):
     with pytest.raises(ConfigError, match=r"'data.image_size'.*28, 32, 64.*Received: 20"):
         config_lib.config_from_dict({"data": {"image_size": 20}})
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
     start = time.monotonic()
-    assert cli.main(["train", os.devnull, "--set", "data.image_size=20",
+    assert cli.main(["train", str(empty), "--set", "data.image_size=20",
                      "--model-dir", str(tmp_path / "run")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("tfgans train: error: Config key 'data.image_size'") and "\n" not in err
