@@ -95,7 +95,8 @@ class GAN(Trainer):
     """A generator and a discriminator trained together under `fit` (noise -> image).
 
     Each `train_step` makes `n_critic` discriminator updates and then one generator
-    update. Noise (and the WGAN-GP interpolation weights) is drawn on the device, statelessly
+    update. Each network's own losses (`network.losses`: kernel regularizers such as
+    BigGAN's orthogonal regularization, `add_loss` terms) are added to its loss. Noise (and the WGAN-GP interpolation weights) is drawn on the device, statelessly
     from `(seed, step)` for the whole global batch, each replica taking its own slice, so a
     run gives the same weights on 1, 2 or N replicas and compiles with XLA. Per-replica losses
     are scaled by `1 / num_replicas` before the gradients are summed across replicas.
@@ -513,6 +514,7 @@ class GAN(Trainer):
                     real_class, fake_class, one_hot, label_smoothing=self.label_smoothing
                 )
                 total = total + self.ac_weight * ac_loss
+            total = total + network_losses(self.discriminator)
             scaled = self.scale_loss(total, "discriminator")
         finite = self.apply_gradients("discriminator", scaled, tape, tf.math.is_finite(total))
         if self.penalty.weight_clip:
@@ -546,6 +548,7 @@ class GAN(Trainer):
                 total = total + self.ac_weight * losses_lib.acgan_generator_loss(
                     fake_class, tf.one_hot(labels, self.num_classes)
                 )
+            total = total + network_losses(self.generator)
             scaled = self.scale_loss(total, "generator")
         finite = self.apply_gradients("generator", scaled, tape, tf.math.is_finite(total))
         return g_loss, finite
@@ -679,6 +682,21 @@ class GAN(Trainer):
             out = self.inference_generator(self._g_inputs(noise[start:end], lab), training=False)
             outputs.append(tf.cast(out, tf.float32).numpy())
         return np.concatenate(outputs, axis=0)
+
+
+def network_losses(network):
+    """The sum of a network's own losses (`network.losses`: its kernel regularizers, e.g.
+    BigGAN's orthogonal regularization, and `add_loss` terms of its last call), float32.
+
+    Read inside the tape, so the regularizers are differentiated. On every replica they are
+    the same value (the variables are mirrored); they are added to the per-replica loss
+    before `scale_loss` divides it by the replicas, so the gradients summed across replicas
+    hold each regularizer's gradient once, as on one device.
+    """
+    losses = network.losses
+    if not losses:
+        return tf.constant(0.0)
+    return tf.add_n([tf.cast(loss, tf.float32) for loss in losses])
 
 
 def sample_noise(num_samples, latent_dim, seed):
