@@ -58,3 +58,45 @@ def test_biggan_orthogonal_regularization_is_in_generator_losses():
         g(keras.random.normal((2, 16)))
     assert float(network_losses(with_reg)) > 0.0
     assert float(network_losses(without)) == 0.0
+
+
+# ------------------------------------------------------------------- the truncation trick
+
+
+def truncated_variance(t):
+    """Variance of a standard normal truncated to [-t, t] (hand formula):
+    1 - 2 t phi(t) / (2 Phi(t) - 1)."""
+    from math import erf, exp, pi, sqrt
+
+    return 1.0 - 2.0 * t * exp(-t * t / 2) / sqrt(2 * pi) / erf(t / sqrt(2))
+
+
+def test_truncated_noise_lies_inside_and_has_the_truncated_variance():
+    from tfgans.training import sample_noise
+
+    for t in (0.25, 0.5, 1.0, 2.0):
+        z = sample_noise(4000, 16, seed=1, truncation=t).numpy()
+        assert np.abs(z).max() <= t
+        assert z.var() == pytest.approx(truncated_variance(t), rel=0.03)
+        assert abs(z.mean()) < 0.02 * t
+        # Row i depends on (seed, i) alone, and the seed matters.
+        np.testing.assert_array_equal(sample_noise(3, 16, seed=1, truncation=t), z[:3])
+    assert not np.allclose(sample_noise(3, 16, 1, 0.5), sample_noise(3, 16, 2, 0.5))
+
+
+def test_sample_variance_falls_as_the_threshold_tightens():
+    generator, discriminator = tfgans.models.get("biggan")(
+        (28, 28, 1), 16, num_classes=10, width=4, embedding_dim=4)
+    gan = tfgans.GAN(generator, discriminator, latent_dim=16, num_classes=10)
+    labels = np.zeros(64, np.int32)
+
+    def variance(truncation):
+        images = gan.generate(64, seed=0, labels=labels, truncation=truncation)
+        return float(images.var(axis=0).mean())  # across samples, per pixel
+
+    variances = [variance(t) for t in (None, 1.0, 0.5, 0.1)]
+    assert variances == sorted(variances, reverse=True), variances
+    assert variances[-1] < 0.2 * variances[0], variances
+    for bad in (0, -1.0, float("nan"), "0.5", True):
+        with pytest.raises(ValueError, match="`truncation` must be None or a number > 0"):
+            gan.generate(2, truncation=bad)
