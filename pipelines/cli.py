@@ -2,6 +2,7 @@
 
     tfgans train CONFIG [--set key=value ...] [--model-dir DIR]
     tfgans generate MODEL_DIR --num N --out FILE.png [--seed S] [--labels ID ...]
+                    [--truncation T]
     tfgans evaluate MODEL_DIR [--num-samples N] [--seed S] [--extractor NAME]
     tfgans export MODEL_DIR --export-dir DIR [--version N] [--overwrite]
     python -m pipelines.cli ...        (the same, without the console script)
@@ -127,6 +128,11 @@ def _add_generate(subparsers):
         help="class ids for a conditional run: one for all images, or one per image "
         "(default: the classes in turn, one per column)",
     )
+    parser.add_argument(
+        "--truncation", type=float, metavar="T",
+        help="the truncation trick (BigGAN): noise from a normal truncated to [-T, T], T > 0; "
+        "smaller T: less variety, higher fidelity (default: no truncation)",
+    )
     parser.set_defaults(func=_generate)
 
 
@@ -135,7 +141,8 @@ def _generate(args):
 
     if args.num <= 0:
         raise run.RunError(f"--num must be positive. Received: --num {args.num}")
-    path = run.generate(args.model_dir, args.num, args.out, seed=args.seed, labels=args.labels)
+    path = run.generate(args.model_dir, args.num, args.out, seed=args.seed, labels=args.labels,
+                        truncation=args.truncation)
     print(f"Wrote {args.num} samples to {path}")
     return 0
 
@@ -214,8 +221,9 @@ def _add_export(subparsers):
         help="export the generator of a run as a SavedModel for TF Serving",
         description="Exports the (EMA) generator of the latest checkpoint in MODEL_DIR as "
         "EXPORT_DIR/<version>/ (TF Serving's layout) with the signatures serving_default "
-        "(noise [+ labels] -> images in [0, 1]) and generate (num_samples or labels, seed -> "
-        "images, png_bytes), plus warm-up requests. The write is atomic: an interrupted "
+        "(noise [+ labels] -> images in [0, 1]), generate (num_samples or labels, seed -> "
+        "images, png_bytes) and generate_truncated (the same + truncation), plus warm-up "
+        "requests. The write is atomic: an interrupted "
         "export leaves nothing behind.",
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")

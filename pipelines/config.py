@@ -683,7 +683,8 @@ def resolve(config, image_shape, num_classes):
 
         data["data_dir"] = default_data_dir()
     values["model"] = preset.resolve(values["model"], num_classes,
-                                     multi_replica=config.distribute.strategy != "default")
+                                     multi_replica=config.distribute.strategy != "default",
+                                     image_size=int(image_shape[0]))
     return Config(values)
 
 

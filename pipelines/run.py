@@ -330,12 +330,14 @@ def load_run(model_dir, verbose=0):
     return config, estimator
 
 
-def generate(model_dir, num_samples, out, seed=0, labels=None):
+def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None):
     """Writes a PNG grid of `num_samples` images of the run in `model_dir` to `out`.
 
     Args:
         labels: None (conditional runs cycle through the classes, one class per column),
             one class id for every sample, or one id per sample.
+        truncation: None, or a threshold > 0: noise truncated to [-t, t] (the truncation
+            trick, `GAN.generate(..., truncation=t)`).
 
     Returns:
         `out`.
@@ -357,6 +359,8 @@ def generate(model_dir, num_samples, out, seed=0, labels=None):
         raise RunError(f"The output must be a .png file. Received: {out}")
     if os.path.isdir(out):
         raise RunError(f"The output {out} is a folder: name a .png file.")
+    if truncation is not None and not (math.isfinite(truncation) and truncation > 0):
+        raise RunError(f"--truncation must be a number > 0. Received: --truncation {truncation}")
     config, estimator = load_run(model_dir)
     check_writable(os.path.dirname(os.path.abspath(out)), "output folder")
     classes = config.data.num_classes if "num_classes" in config.data else None
@@ -373,7 +377,8 @@ def generate(model_dir, num_samples, out, seed=0, labels=None):
         bad = [x for x in labels if not 0 <= x < classes]
         if bad:
             raise RunError(f"Labels must be class ids in [0, {classes - 1}]. Received: {bad[0]}")
-    images = estimator.predict(num_samples=num_samples, seed=seed, labels=labels)
+    extra = {} if truncation is None else {"truncation": float(truncation)}
+    images = estimator.predict(num_samples=num_samples, seed=seed, labels=labels, **extra)
     columns = math.ceil(math.sqrt(num_samples))
     if classes is not None and labels is None and num_samples >= classes:
         columns = classes  # labels cycle 0..C-1: one class per column

@@ -136,6 +136,12 @@ arrays["u_gen5_again"] = generate(num_samples=tf.constant(5), seed=seed(3))["ima
 errors["u_noise_float64"] = rejected(serve, noise=tf.zeros([1, inputs["noise"].shape[1]], tf.float64))
 errors["u_num_samples_int64"] = rejected(generate, num_samples=tf.constant(2, tf.int64), seed=seed(0))
 errors["u_seed_int32"] = rejected(generate, num_samples=tf.constant(2), seed=tf.constant(0))
+truncated = m.signatures["generate_truncated"]
+for t in (0.25, 1.0):
+    arrays[f"u_trunc_{t}"] = truncated(num_samples=tf.constant(5), seed=seed(3),
+                                       truncation=tf.constant(t))["images"].numpy()
+errors["u_truncation_zero"] = rejected(truncated, num_samples=tf.constant(2), seed=seed(0),
+                                       truncation=tf.constant(0.0))
 
 m = tf.saved_model.load(cond_dir)
 serve, generate = m.signatures["serving_default"], m.signatures["generate"]
@@ -144,6 +150,8 @@ labels = tf.constant(inputs["labels"], tf.int32)
 arrays["c_serve"] = serve(noise=tf.constant(inputs["noise"]), labels=labels)["images"].numpy()
 out = generate(labels=labels, seed=seed(5))
 arrays["c_gen"] = out["images"].numpy()
+arrays["c_trunc"] = m.signatures["generate_truncated"](
+    labels=labels, seed=seed(5), truncation=tf.constant(0.5))["images"].numpy()
 arrays["c_png_shapes"] = np.array([tf.io.decode_png(p).shape.as_list() for p in out["png_bytes"].numpy()])
 noise = tf.constant(inputs["noise"])
 errors["c_labels_float32"] = rejected(serve, noise=noise, labels=tf.cast(labels, tf.float32))
@@ -211,6 +219,19 @@ def test_fresh_process_generate_equals_gan_generate(fresh, uncond):
     np.testing.assert_allclose(arrays["u_gen2"], arrays["u_gen5"][:2], atol=1e-6)
 
 
+def test_fresh_process_generate_truncated_equals_gan_generate(fresh, uncond, cond):
+    report, arrays, _ = fresh
+    gan, _ = uncond
+    for t in (0.25, 1.0):
+        np.testing.assert_allclose(
+            arrays[f"u_trunc_{t}"], to_unit(gan.generate(5, seed=3, truncation=t)), atol=1e-5)
+    assert np.abs(arrays["u_trunc_0.25"] - arrays["u_gen5"]).max() > 1e-5  # other noise
+    assert "truncation" in report["errors"]["u_truncation_zero"]
+    gan, _ = cond
+    expected = gan.generate(len(COND_LABELS), seed=5, labels=COND_LABELS, truncation=0.5)
+    np.testing.assert_allclose(arrays["c_trunc"], to_unit(expected), atol=1e-5)
+
+
 def test_ema_weights_are_exported(fresh, uncond):
     _, arrays, inputs = fresh
     gan, _ = uncond
@@ -258,6 +279,10 @@ def test_signature_specs(fresh):
                             "outputs": {"images": images}},
         "generate": {"inputs": {"num_samples": ["int32", []], "seed": ["int64", []]},
                      "outputs": {"images": images, "png_bytes": ["string", [None]]}},
+        "generate_truncated": {
+            "inputs": {"num_samples": ["int32", []], "seed": ["int64", []],
+                       "truncation": ["float32", []]},
+            "outputs": {"images": images, "png_bytes": ["string", [None]]}},
     }
     assert report["cond_signatures"] == {
         "serving_default": {
@@ -266,6 +291,10 @@ def test_signature_specs(fresh):
         },
         "generate": {"inputs": {"labels": ["int32", [None]], "seed": ["int64", []]},
                      "outputs": {"images": images, "png_bytes": ["string", [None]]}},
+        "generate_truncated": {
+            "inputs": {"labels": ["int32", [None]], "seed": ["int64", []],
+                       "truncation": ["float32", []]},
+            "outputs": {"images": images, "png_bytes": ["string", [None]]}},
     }
 
 
@@ -398,12 +427,13 @@ def read_warmup(path):
 def test_warmup_file_is_parseable_and_runs(which, request):
     _, path = request.getfixturevalue(which)
     logs = read_warmup(path)
-    assert [log.WhichOneof("log_type") for log in logs] == ["predict_log"] * 2
+    assert [log.WhichOneof("log_type") for log in logs] == ["predict_log"] * 3
     requests = [log.predict_log.request for log in logs]
-    assert [r.model_spec.signature_name for r in requests] == ["serving_default", "generate"]
+    assert [r.model_spec.signature_name for r in requests] == [
+        "serving_default", "generate", "generate_truncated"]
     expected = {
-        "uncond": [{"noise"}, {"num_samples", "seed"}],
-        "cond": [{"noise", "labels"}, {"labels", "seed"}],
+        "uncond": [{"noise"}, {"num_samples", "seed"}, {"num_samples", "seed", "truncation"}],
+        "cond": [{"noise", "labels"}, {"labels", "seed"}, {"labels", "seed", "truncation"}],
     }
     assert [set(r.inputs) for r in requests] == expected[which]
     loaded = tf.saved_model.load(path)

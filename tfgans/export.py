@@ -1,7 +1,7 @@
 """SavedModel export of a generator, in the layout and with the signatures TF Serving serves.
 
 `export_generator(gan, "saved_models/x")` writes `saved_models/x/<version>/` (`saved_model.pb`,
-`variables/`, `assets.extra/tf_serving_warmup_requests`) with two signatures:
+`variables/`, `assets.extra/tf_serving_warmup_requests`) with three signatures:
 
 - `serving_default`: `noise` float32 [None, latent_dim] (+ `labels` int32 [None] when
   conditional) -> `images` float32 [None, H, W, C] in [0, 1].
@@ -9,6 +9,9 @@
   (conditional), and `seed` int64 scalar -> `images` as above and `png_bytes` string [None],
   one PNG per image. The same seed gives the same images as `GAN.generate(n, seed, labels)`
   (mapped to [0, 1]): image i depends only on (seed, i) and its label.
+- `generate_truncated`: the inputs of `generate` plus `truncation` float32 scalar > 0 ->
+  the same outputs, from noise truncated to [-truncation, truncation] (BigGAN's truncation
+  trick), equal to `GAN.generate(n, seed, labels, truncation=truncation)`.
 
 The graph holds only TensorFlow ops (the noise is Philox bits and Box-Muller, see
 `tfgans.training.noise`), so `tf.saved_model.load` in a process that imports nothing but
@@ -243,7 +246,7 @@ def _resolve_model(gan, latent_dim, num_classes):
 
 
 def _noise_to_image_archive(generator, latent_dim, num_classes, max_num_samples):
-    """Returns (`keras.export.ExportArchive` with both endpoints traced, warm-up inputs)."""
+    """Returns (`keras.export.ExportArchive` with its endpoints traced, warm-up inputs)."""
     conditional = num_classes is not None
 
     def images_from(noise, labels):
@@ -269,20 +272,22 @@ def _noise_to_image_archive(generator, latent_dim, num_classes, max_num_samples)
             ),
         ]
 
-    def generate_from(num_samples, labels, seed):
-        with tf.control_dependencies(
-            [
-                tf.debugging.assert_non_negative(
-                    num_samples, message="`num_samples` must be >= 0"
-                ),
-                tf.debugging.assert_less_equal(
-                    num_samples,
-                    tf.constant(max_num_samples, tf.int32),
-                    message=f"`num_samples` must be <= max_num_samples={max_num_samples}",
-                ),
-            ]
-        ):
-            noise = sample_noise(num_samples, latent_dim, seed)
+    def generate_from(num_samples, labels, seed, truncation=None):
+        checks = [
+            tf.debugging.assert_non_negative(
+                num_samples, message="`num_samples` must be >= 0"
+            ),
+            tf.debugging.assert_less_equal(
+                num_samples,
+                tf.constant(max_num_samples, tf.int32),
+                message=f"`num_samples` must be <= max_num_samples={max_num_samples}",
+            ),
+        ]
+        if truncation is not None:
+            checks.append(tf.debugging.assert_positive(
+                truncation, message="`truncation` must be > 0"))
+        with tf.control_dependencies(checks):
+            noise = sample_noise(num_samples, latent_dim, seed, truncation)
         images = images_from(noise, labels)
         pixels = tf.cast(tf.round(images * 255.0), tf.uint8)
         png = tf.map_fn(
@@ -306,6 +311,10 @@ def _noise_to_image_archive(generator, latent_dim, num_classes, max_num_samples)
             with tf.control_dependencies(check_labels(labels)):
                 return generate_from(tf.shape(labels)[0], labels, seed)
 
+        def generate_truncated(labels, seed, truncation):
+            with tf.control_dependencies(check_labels(labels)):
+                return generate_from(tf.shape(labels)[0], labels, seed, truncation)
+
         serve_specs, generate_specs = [noise_spec, labels_spec], [labels_spec, seed_spec]
     else:
 
@@ -314,6 +323,9 @@ def _noise_to_image_archive(generator, latent_dim, num_classes, max_num_samples)
 
         def generate(num_samples, seed):
             return generate_from(num_samples, None, seed)
+
+        def generate_truncated(num_samples, seed, truncation):
+            return generate_from(num_samples, None, seed, truncation)
 
         serve_specs, generate_specs = [noise_spec], [num_spec, seed_spec]
     serve_fn = archive.add_endpoint("serving_default", serve, serve_specs)
@@ -324,6 +336,9 @@ def _noise_to_image_archive(generator, latent_dim, num_classes, max_num_samples)
             f"channels (PNG). Received outputs of shape {shape}."
         )
     archive.add_endpoint("generate", generate, generate_specs)
+    truncation_spec = tf.TensorSpec([], tf.float32, name="truncation")
+    archive.add_endpoint("generate_truncated", generate_truncated,
+                         generate_specs + [truncation_spec])
     return archive, _noise_to_image_examples(latent_dim, num_classes)
 
 
@@ -336,7 +351,8 @@ def _noise_to_image_examples(latent_dim, num_classes):
         serve["labels"] = tf.zeros([1], tf.int32)
         generate = {"labels": tf.zeros([1], tf.int32)}
     generate["seed"] = tf.constant(0, tf.int64)
-    return {"serving_default": serve, "generate": generate}
+    truncated = {**generate, "truncation": tf.constant(0.5, tf.float32)}
+    return {"serving_default": serve, "generate": generate, "generate_truncated": truncated}
 
 
 def _image_to_image_archive(model, image_shape, max_num_samples):

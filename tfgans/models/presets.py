@@ -39,9 +39,9 @@ class Preset:
         defaults: {"section.key": value}: the paper's settings, over the declared defaults.
         to_kwargs: maps {model key: value} to `build`'s keyword arguments (default: the
             same names).
-        resolve_model: maps ({model key: value}, num_classes, multi_replica) to the
-            effective values (e.g. the conditioning a conditional model gets when none is
-            named, synchronized batch norm with several replicas).
+        resolve_model: maps ({model key: value}, num_classes, multi_replica, image_size)
+            to the effective values (e.g. the conditioning a conditional model gets when
+            none is named, the attention resolution for the image size).
         image_sizes: the square image sizes the networks take (None: any); a config
             asking for another is an error before anything is built.
         doc: one line; reference: the paper.
@@ -76,11 +76,11 @@ class Preset:
             return built
         return dict(zip(names, built, strict=True))
 
-    def resolve(self, model_values, num_classes, multi_replica=False):
-        """The model section with effective values."""
+    def resolve(self, model_values, num_classes, multi_replica=False, image_size=None):
+        """The model section with effective values (`image_size`: the images' side)."""
         if self.resolve_model is None:
             return dict(model_values)
-        return self.resolve_model(dict(model_values), num_classes, multi_replica)
+        return self.resolve_model(dict(model_values), num_classes, multi_replica, image_size)
 
     def check_image_size(self, size):
         """Raises ValueError (naming the sizes it takes) for a size the networks cannot

@@ -95,7 +95,8 @@ class GAN(Trainer):
     """A generator and a discriminator trained together under `fit` (noise -> image).
 
     Each `train_step` makes `n_critic` discriminator updates and then one generator
-    update. Noise (and the WGAN-GP interpolation weights) is drawn on the device, statelessly
+    update. Each network's own losses (`network.losses`: kernel regularizers such as
+    BigGAN's orthogonal regularization, `add_loss` terms) are added to its loss. Noise (and the WGAN-GP interpolation weights) is drawn on the device, statelessly
     from `(seed, step)` for the whole global batch, each replica taking its own slice, so a
     run gives the same weights on 1, 2 or N replicas and compiles with XLA. Per-replica losses
     are scaled by `1 / num_replicas` before the gradients are summed across replicas.
@@ -379,9 +380,10 @@ class GAN(Trainer):
         check_global_batch(batch, self.distribute_strategy.num_replicas_in_sync)
         return batch
 
-    def sample(self, num_samples=64, seed=0, labels=None):
-        """`generate(num_samples, seed, labels)`."""
-        return self.generate(num_samples=num_samples, seed=seed, labels=labels)
+    def sample(self, num_samples=64, seed=0, labels=None, truncation=None):
+        """`generate(num_samples, seed, labels, truncation=truncation)`."""
+        return self.generate(num_samples=num_samples, seed=seed, labels=labels,
+                             truncation=truncation)
 
     def sample_grid(self, num_images, seed=0):
         """A grid of fixed noise; for a conditional GAN one row per class."""
@@ -513,6 +515,7 @@ class GAN(Trainer):
                     real_class, fake_class, one_hot, label_smoothing=self.label_smoothing
                 )
                 total = total + self.ac_weight * ac_loss
+            total = total + network_losses(self.discriminator)
             scaled = self.scale_loss(total, "discriminator")
         finite = self.apply_gradients("discriminator", scaled, tape, tf.math.is_finite(total))
         if self.penalty.weight_clip:
@@ -546,6 +549,7 @@ class GAN(Trainer):
                 total = total + self.ac_weight * losses_lib.acgan_generator_loss(
                     fake_class, tf.one_hot(labels, self.num_classes)
                 )
+            total = total + network_losses(self.generator)
             scaled = self.scale_loss(total, "generator")
         finite = self.apply_gradients("generator", scaled, tape, tf.math.is_finite(total))
         return g_loss, finite
@@ -648,7 +652,7 @@ class GAN(Trainer):
 
     # ---------------------------------------------------------------------- generation
 
-    def generate(self, num_samples=64, seed=0, labels=None, batch_size=256):
+    def generate(self, num_samples=64, seed=0, labels=None, batch_size=256, truncation=None):
         """Samples images in [-1, 1] from the (EMA) generator.
 
         Sample i depends only on (seed, i) (and its label), not on `num_samples` or
@@ -660,6 +664,9 @@ class GAN(Trainer):
             labels: int class ids [num_samples] for a conditional GAN; None cycles through
                 the classes (0, 1, ..., C-1, 0, ...).
             batch_size: how many images per generator call.
+            truncation: None, or a threshold t > 0: the truncation trick (Brock et al.
+                2019), noise from a standard normal truncated to [-t, t]; a smaller t
+                trades variety for fidelity.
 
         Returns:
             A NumPy float32 array [num_samples, H, W, C] in [-1, 1].
@@ -667,7 +674,7 @@ class GAN(Trainer):
         if int(num_samples) <= 0:
             raise ValueError(f"`num_samples` must be positive. Received: num_samples={num_samples}")
         num_samples = int(num_samples)
-        noise = sample_noise(num_samples, self.latent_dim, seed)
+        noise = sample_noise(num_samples, self.latent_dim, seed, check_truncation(truncation))
         if self.num_classes is not None:
             labels = generation_labels(num_samples, self.num_classes, labels)
         elif labels is not None:
@@ -681,10 +688,42 @@ class GAN(Trainer):
         return np.concatenate(outputs, axis=0)
 
 
-def sample_noise(num_samples, latent_dim, seed):
-    """The noise `GAN.generate` and the exported `generate` signature use: [N, latent_dim]
-    float32, row i a function of (seed, i) alone."""
-    return noise_lib.normal([num_samples, latent_dim], noise_lib.fold_seed(seed, _GENERATE_STREAM))
+def network_losses(network):
+    """The sum of a network's own losses (`network.losses`: its kernel regularizers, e.g.
+    BigGAN's orthogonal regularization, and `add_loss` terms of its last call), float32.
+
+    Read inside the tape, so the regularizers are differentiated. On every replica they are
+    the same value (the variables are mirrored); they are added to the per-replica loss
+    before `scale_loss` divides it by the replicas, so the gradients summed across replicas
+    hold each regularizer's gradient once, as on one device.
+    """
+    losses = network.losses
+    if not losses:
+        return tf.constant(0.0)
+    return tf.add_n([tf.cast(loss, tf.float32) for loss in losses])
+
+
+def sample_noise(num_samples, latent_dim, seed, truncation=None):
+    """The noise `GAN.generate` and the exported `generate` (`generate_truncated`)
+    signatures use: [N, latent_dim] float32, row i a function of (seed, i) alone; with
+    `truncation`, a standard normal truncated to [-truncation, truncation]
+    (`noise.truncated_normal`)."""
+    key = noise_lib.fold_seed(seed, _GENERATE_STREAM)
+    if truncation is None:
+        return noise_lib.normal([num_samples, latent_dim], key)
+    return noise_lib.truncated_normal([num_samples, latent_dim], key, truncation)
+
+
+def check_truncation(truncation):
+    """Returns `truncation` as a float: None, or a finite number > 0."""
+    if truncation is None:
+        return None
+    if isinstance(truncation, bool) or not isinstance(truncation, (int, float, np.number)) or (
+            not np.isfinite(truncation) or truncation <= 0):
+        raise ValueError(
+            f"`truncation` must be None or a number > 0 (the noise is drawn from "
+            f"[-truncation, truncation]). Received: truncation={truncation!r}")
+    return float(truncation)
 
 
 def generation_labels(num_samples, num_classes, labels=None):

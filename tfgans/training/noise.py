@@ -44,6 +44,24 @@ def normal(shape, key):
     return tf.sqrt(-2.0 * tf.math.log(u[..., 0])) * tf.cos(2.0 * math.pi * u[..., 1])
 
 
+def truncated_normal(shape, key, threshold):
+    """Standard normal draws restricted to [-threshold, threshold] (BigGAN's truncation
+    trick), float32, a pure function of `key`; `threshold` may be a tensor.
+
+    Exact and without resampling: a uniform u in (0, 1) is mapped by the inverse CDF of
+    the normal restricted to the interval,
+    `z = sqrt(2) * erfinv((2u - 1) * erf(threshold / sqrt(2)))` (clipped to the interval
+    against rounding). Row i of an [n, d] draw does not depend on n.
+
+    Reference: [Brock et al., 2019](https://arxiv.org/abs/1809.11096), section 3.1.
+    """
+    threshold = tf.cast(threshold, tf.float32)
+    u = uniform(shape, key)
+    mass = tf.math.erf(threshold / math.sqrt(2.0))
+    z = math.sqrt(2.0) * tf.math.erfinv((2.0 * u - 1.0) * mass)
+    return tf.clip_by_value(z, -threshold, threshold)
+
+
 def replica_slice(global_values, local_batch_size):
     """Returns this replica's rows of a tensor drawn for the whole global batch."""
     ctx = tf.distribute.get_replica_context()
