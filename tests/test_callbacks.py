@@ -187,3 +187,15 @@ def test_periodic_evaluation_writes_nothing_on_other_workers(tmp_path):
 def test_periodic_evaluation_rejects_too_few_samples():
     with pytest.raises(ValueError, match="smaller than KID's `kid_subset_size=1000`"):
         callbacks.PeriodicEvaluation(EVAL_IMAGES, num_samples=500)
+
+
+def test_periodic_evaluation_catches_up_the_last_steps_record(tmp_path):
+    history = tmp_path / "eval.json"
+    cb = callbacks.PeriodicEvaluation(
+        EVAL_IMAGES, every=2, num_samples=20, kid_subset_size=10, history_path=str(history))
+    model = _model_stub()
+    cb.set_model(model)
+    model.step.assign(3)
+    cb.catch_up()
+    cb.catch_up()  # owed once
+    assert [(r["step"], r["source"]) for r in json.loads(history.read_text())] == [(3, "train")]

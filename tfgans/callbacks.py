@@ -330,6 +330,14 @@ class SampleGrid(keras.callbacks.Callback):
         if step == 0 or owed:
             self.write(step)
 
+    def catch_up(self):
+        """Writes the grid of the current step if it is missing: a run stopped after its
+        last checkpoint and before that step's grid, then asked to train to the step it
+        already reached (`Estimator.train` calls this instead of training)."""
+        step = global_step(self.model)
+        if step > 0 and self.samples_dir is not None and not os.path.exists(self.path(step)):
+            self.write(step)
+
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)
         if crossed(self._last_step, step, self.every):
@@ -545,6 +553,15 @@ class PeriodicEvaluation(keras.callbacks.Callback):
         # A resumed run owes the evaluation of its checkpoint's step when the run that saved
         # it was stopped before that evaluation was recorded.
         if (self._chief and step > 0 and step % self.every == 0 and self.history_path
+                and not has_record(self.history_path, "train", step)):
+            self.evaluate(step)
+
+    def catch_up(self):
+        """Evaluates the current step if its record is missing (see `SampleGrid.catch_up`):
+        the last evaluation of a run is owed as any other."""
+        strategy = getattr(self.model, "distribute_strategy", None) or tf.distribute.get_strategy()
+        step = global_step(self.model)
+        if (step > 0 and multi_worker.is_chief(strategy) and self.history_path
                 and not has_record(self.history_path, "train", step)):
             self.evaluate(step)
 

@@ -612,6 +612,13 @@ class Estimator:
             )
         if start >= max_steps:
             self._log(f"{self.model_dir}: already at step {start} (max_steps={max_steps}).")
+            # What the last step owed (its sample grid, its evaluation) if the run that saved
+            # it was stopped before writing them.
+            if self.is_chief and start == max_steps:
+                for callback in self._grid_callbacks() + list(callbacks or []):
+                    if hasattr(callback, "catch_up"):
+                        callback.set_model(self.trainer)
+                        callback.catch_up()
             history = keras.callbacks.History()
             history.set_model(self.trainer)
             return history
@@ -635,13 +642,7 @@ class Estimator:
                     os.path.join(logs_dir, "train"), update_freq=self.log_every,
                     config=self.config,
                 ),
-                callbacks_lib.SampleGrid(
-                    every=self.sample_every,
-                    log_dir=os.path.join(logs_dir, "samples"),
-                    samples_dir=os.path.join(self.model_dir, "samples"),
-                    num_images=self.num_sample_images,
-                ),
-            ]
+            ] + self._grid_callbacks()
         run_callbacks += list(callbacks or [])
         if multi_worker.uses_train_loop(self.strategy):
             with _stop_on_sigterm(stopper):
@@ -665,6 +666,15 @@ class Estimator:
             raise
         self._save_progress(position0, start)
         return history
+
+    def _grid_callbacks(self):
+        logs_dir = os.path.join(self.model_dir, "logs")
+        return [callbacks_lib.SampleGrid(
+            every=self.sample_every,
+            log_dir=os.path.join(logs_dir, "samples"),
+            samples_dir=os.path.join(self.model_dir, "samples"),
+            num_images=self.num_sample_images,
+        )]
 
     def _train_multi_worker(self, dataset, start, max_steps, chunk, callbacks):
         """`train` under (MultiWorker)MirroredStrategy: `multi_worker.train_loop` instead of
