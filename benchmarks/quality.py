@@ -4,7 +4,7 @@ Trains, in one process and in interleaved chunks (so both see the same machine l
 each is charged only its own training time):
 
 - the default config (configs/dcgan_fashion_mnist.yaml with `make demo`'s overrides:
-  model.width=16, samples every 250 steps, checkpoints every 500) with `GANEstimator`,
+  model.width=16, samples every 250 steps, checkpoints every 500) with `tfgans.Estimator`,
   `--chunk` steps at a time, up to `--demo-steps` (the `make demo` budget), then on to
   `--long-steps` (the longer budget);
 - `benchmarks/reference_dcgan.py` (non-saturating loss, no penalty, keras-io's model),
@@ -35,7 +35,7 @@ import numpy as np
 FLOOR = "saved_models/fashion_mnist_classifier/real_data_floor.json"
 DEMO_OVERRIDES = [
     "model.width=16", "train.sample_every=250", "train.checkpoint_every=500",
-    "train.log_every=50",
+    "train.log_every=50", "train.jit_compile=true",  # as `make demo`
 ]
 COLUMNS = ["fid", "kid", "inception_score", "precision", "recall"]
 
@@ -48,7 +48,7 @@ def load_average():
 
 
 class Default:
-    """The default config in a GANEstimator, trained chunk by chunk."""
+    """The default config in a tfgans.Estimator, trained chunk by chunk."""
 
     def __init__(self, model_dir, steps):
         from pipelines import config as config_lib
@@ -57,14 +57,12 @@ class Default:
         self.config = config_lib.load_config(
             "configs/dcgan_fashion_mnist.yaml", DEMO_OVERRIDES + [f"train.steps={steps}"]
         )
-        run.check_run_dir(self.config, model_dir)
+        run.check_run_dir(model_dir)
         self.input_fn = run.input_fn(self.config)
         spec = self.input_fn().element_spec
+        self.config = config_lib.resolve(self.config, spec.shape[1:], None)
         self.estimator = run.make_estimator(
-            self.config, model_dir, run.make_strategy(self.config.distribute),
-            spec.shape[1:], None, verbose=0,
-        )
-        config_lib.save_config(self.config, os.path.join(model_dir, run.CONFIG_FILE))
+            self.config, model_dir, run.make_strategy(self.config.distribute), verbose=0)
         self.seconds = 0.0
 
     @property
