@@ -326,9 +326,10 @@ class SampleGrid(keras.callbacks.Callback):
         # At step 0, and when a resumed run starts at a step whose grid is missing (the
         # run that saved the checkpoint of that step was stopped before the grid).
         self._last_step = step = global_step(self.model)
-        owed = step % self.every == 0 and self.path(step) and not os.path.exists(self.path(step))
-        if step == 0 or owed:
+        if step == 0:
             self.write(step)
+        elif step % self.every == 0:
+            self.catch_up()
 
     def catch_up(self):
         """Writes the grid of the current step if it is missing: a run stopped after its
@@ -552,9 +553,8 @@ class PeriodicEvaluation(keras.callbacks.Callback):
         self._last_step = step = global_step(self.model)  # the last step evaluated, or the start
         # A resumed run owes the evaluation of its checkpoint's step when the run that saved
         # it was stopped before that evaluation was recorded.
-        if (self._chief and step > 0 and step % self.every == 0 and self.history_path
-                and not has_record(self.history_path, "train", step)):
-            self.evaluate(step)
+        if step % self.every == 0:
+            self.catch_up()
 
     def catch_up(self):
         """Evaluates the current step if its record is missing (see `SampleGrid.catch_up`):
