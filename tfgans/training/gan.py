@@ -566,12 +566,15 @@ class GAN(Trainer):
             if rank == 2 and labels.shape[-1] == self.num_classes:
                 labels = tf.argmax(labels, axis=-1)  # one-hot (keras-io's conditional GAN)
             elif rank is not None and rank > 1 and not (rank == 2 and labels.shape[-1] == 1):
-                raise ValueError(
-                    f"Labels must be class ids [batch] or one-hot [batch, "
-                    f"num_classes={self.num_classes}]. Received labels of shape {labels.shape}."
-                )
+                raise self._labels_shape_error(labels.shape)
             labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
         return labels if self.num_classes is not None else None
+
+    def _labels_shape_error(self, shape):
+        return ValueError(
+            f"Labels must be class ids [batch] or one-hot [batch, num_classes="
+            f"{self.num_classes}]. Received labels of shape {tuple(shape)}."
+        )
 
     def check_data(self, data, batch_size=None):
         """Checks the first batch: conditional GANs need labels that are class ids in
@@ -601,10 +604,7 @@ class GAN(Trainer):
         elif labels.ndim == 1 or (labels.ndim == 2 and labels.shape[-1] == 1):
             ids = labels.reshape(-1)
         else:
-            raise ValueError(
-                f"Labels must be class ids [batch] or one-hot [batch, num_classes="
-                f"{self.num_classes}]. Received labels of shape {labels.shape}."
-            )
+            raise self._labels_shape_error(labels.shape)
         if ids.size and (ids.min() < 0 or ids.max() >= self.num_classes
                          or not np.all(ids == np.round(ids))):
             raise ValueError(
