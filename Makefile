@@ -25,9 +25,9 @@ $(FMNIST):
 test: install data
 	# MirroredStrategy tests in their own process: several strategies in one process
 	# clash on collective keys, and xdist workers mix test files.
-	$(PY) -m pytest -q -n 2 --durations=15 tests --ignore=tests/test_gan.py \
+	$(PY) -m pytest -q -n 2 --durations=15 tests --ignore=tests/test_gan_replicas.py \
 		--ignore=tests/test_trainer_contract_replicas.py
-	$(PY) -m pytest -q --durations=15 tests/test_gan.py tests/test_trainer_contract_replicas.py
+	$(PY) -m pytest -q --durations=15 tests/test_gan_replicas.py tests/test_trainer_contract_replicas.py
 
 # The default experiment (configs/dcgan_fashion_mnist.yaml) on a budget that finishes in
 # under 10 minutes on 2 CPU cores: a narrower DCGAN (model.width) and DEMO_STEPS steps.
