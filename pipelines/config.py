@@ -73,6 +73,8 @@ TRAIN = {
     "mixed_precision": Key("float32", "str", nullable=True,
                            choices=("float32", "mixed_float16", "mixed_bfloat16"),
                            doc="dtype policy; null: float32"),
+    "health": Key(True, "bool", doc="watch training health (tfgans.callbacks.TrainingHealth): "
+                  "one-line warnings, health/* in TensorBoard, health.json"),
 }
 DISTRIBUTE = {
     "strategy": Key("default", "str", choices=("default", "mirrored", "multi_worker", "tpu")),

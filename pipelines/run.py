@@ -37,6 +37,7 @@ RESUMABLE_KEYS = frozenset(
         "train.keep_checkpoints",
         "train.sample_every",
         "train.log_every",
+        "train.health",
         "train.steps_per_execution",
         "train.jit_compile",
         "distribute.strategy",
@@ -212,6 +213,9 @@ def make_estimator(config, model_dir, strategy, verbose="auto"):
         jit_compile=train.jit_compile, steps_per_execution=train.steps_per_execution,
         mixed_precision=train.mixed_precision, verbose=verbose,
         peer_timeout=config.distribute.peer_timeout,
+        # The class histogram of samples under the shipped classifier, for Fashion-MNIST.
+        health=train.health and (
+            {"classifier": "fashion_mnist"} if config.data.name == "fashion_mnist" else {}),
     )
 
 

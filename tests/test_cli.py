@@ -1,6 +1,7 @@
 """The `tfgans` CLI: a tiny end-to-end run, and issue 3's bad-input list (one line on
 stderr, a non-zero exit, no traceback, nothing already written lost)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -64,6 +65,8 @@ def test_train_resume_generate(project, capsys):
     assert {"config.yaml", "checkpoints", "logs", "samples"} <= set(os.listdir("run"))
     assert "estimator.json" not in os.listdir("run")  # one fingerprint: config.yaml
     assert "steps: 4" in (project / "run" / "config.yaml").read_text()
+    health = json.loads((project / "run" / "health.json").read_text())  # on by default
+    assert health["step"] == 4 and health["warnings"] == [] and "health" in os.listdir("run/logs")
 
     # Same config: resumes (here: already done). More steps: continues, config.yaml follows.
     assert cli.main(["train", "tiny.yaml", "--model-dir", "run"]) == 0

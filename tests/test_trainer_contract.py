@@ -54,7 +54,8 @@ def test_second_family_learns_under_fit():
     source, target = paired_data(num=64)
     before = np.abs(trainer.sample(source) - target).mean()
     history = trainer.fit(source, target, batch_size=16, epochs=15, verbose=0)
-    assert set(history.history) == {"d_loss", "g_loss", "l1", "nonfinite"}
+    assert set(history.history) == {"d_loss", "g_loss", "l1", "nonfinite", "grad_norm_generator",
+                                    "grad_norm_discriminator"}
     after = np.abs(trainer.sample(source) - target).mean()
     assert after < 0.5 * before, (before, after)
     assert int(trainer.step.numpy()) == 60

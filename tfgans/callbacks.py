@@ -576,3 +576,6 @@ class PeriodicEvaluation(keras.callbacks.Callback):
             self.evaluate(step)
         if self._writer is not None:
             self._writer.flush()
+
+
+from tfgans.health import TrainingHealth  # noqa: E402  (it imports global_step from here)

@@ -278,6 +278,10 @@ class Estimator:
             It must exceed the chief's longest pause (evaluation). The first step gets
             `first_step_timeout` (start-up, tracing, compiling).
         first_step_timeout: see `peer_timeout`.
+        health: False, True or a dict of `tfgans.callbacks.TrainingHealth` arguments: watch
+            training for the failures GANs are known for (one-line warnings, `health/*`
+            scalars in `logs/health`, `health.json`), judged against the first batch of
+            the training input. `tfgans train` turns it on (`train.health`).
 
     Example:
     ```python
@@ -295,7 +299,7 @@ class Estimator:
                  resumable_keys=(), checkpoint_every=1000, keep_checkpoints=3,
                  sample_every=500, log_every=100, num_sample_images=64, jit_compile="auto",
                  steps_per_execution=1, mixed_precision=None, verbose="auto",
-                 peer_timeout=600.0, first_step_timeout=1800.0):
+                 peer_timeout=600.0, first_step_timeout=1800.0, health=False):
         if not callable(trainer_fn):
             raise ValueError(
                 f"`trainer_fn` must be a function returning a trainer. Received: {trainer_fn!r}"
@@ -304,6 +308,11 @@ class Estimator:
         self.keep_checkpoints = _positive_int("keep_checkpoints", keep_checkpoints)
         self.sample_every = _positive_int("sample_every", sample_every)
         self.log_every = _positive_int("log_every", log_every)
+        if not isinstance(health, (bool, dict)):
+            raise ValueError(f"`health` must be True, False or a dict of TrainingHealth "
+                             f"arguments. Received: {health!r}")
+        self.health = health
+        self._health_reference = None
         self.num_sample_images = _positive_int("num_sample_images", num_sample_images)
         self.steps_per_execution = _positive_int("steps_per_execution", steps_per_execution)
         if self.checkpoint_every % self.steps_per_execution:
@@ -558,7 +567,12 @@ class Estimator:
         # (which reads it once more) would see other batches. A dataset object passed as is
         # has no separate instance; its values are checked by the trainer's step.
         if not isinstance(input_fn_or_dataset, tf.data.Dataset):
-            self.trainer.check_data(self._dataset(input_fn_or_dataset, batch_size))
+            check = self._dataset(input_fn_or_dataset, batch_size)
+            self.trainer.check_data(check)
+            if self.health is not False:
+                first = next(iter(check))
+                first = first[0] if isinstance(first, (tuple, list)) else first
+                self._health_reference = np.asarray(first)
         cardinality = int(dataset.cardinality())
         if cardinality == 0:
             raise ValueError("The training input yields no batches.")
@@ -642,7 +656,7 @@ class Estimator:
                     os.path.join(logs_dir, "train"), update_freq=self.log_every,
                     config=self.config,
                 ),
-            ] + self._grid_callbacks()
+            ] + self._grid_callbacks() + self._health_callbacks()
         run_callbacks += list(callbacks or [])
         if multi_worker.uses_train_loop(self.strategy):
             with _stop_on_sigterm(stopper):
@@ -666,6 +680,15 @@ class Estimator:
             raise
         self._save_progress(position0, start)
         return history
+
+    def _health_callbacks(self):
+        if self.health is False:
+            return []
+        options = dict(self.health) if isinstance(self.health, dict) else {}
+        options.setdefault("reference", self._health_reference)
+        return [callbacks_lib.TrainingHealth(
+            log_dir=os.path.join(self.model_dir, "logs", "health"),
+            path=os.path.join(self.model_dir, "health.json"), **options)]
 
     def _grid_callbacks(self):
         logs_dir = os.path.join(self.model_dir, "logs")

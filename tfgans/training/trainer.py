@@ -241,6 +241,7 @@ class Trainer(keras.Model):
         self.seed = int(seed)
         self._optimizers = {}
         self._trackers = {}
+        self._grad_norms = {}  # tracker name -> this step's norms (filled while tracing)
 
     # ------------------------------------------------------------------ networks, EMA
 
@@ -343,6 +344,11 @@ class Trainer(keras.Model):
             opt.build(getattr(self, name).trainable_variables)
             built[name] = opt
         self._optimizers = built
+        # Per-network gradient norms (`apply_gradients` records them; `track` logs them):
+        # the signal `tfgans.callbacks.TrainingHealth` watches for exploding and vanishing
+        # gradients, and TensorBoard shows.
+        self.add_trackers([f"grad_norm_{name}" for name in self.trained_networks
+                           if f"grad_norm_{name}" not in self._trackers])
 
     def default_optimizer(self, network):
         """The optimizer a network gets when none is given: Adam(1e-4, 0.0, 0.9)."""
@@ -438,8 +444,27 @@ class Trainer(keras.Model):
         grads = tape.gradient(scaled_loss, variables)
         finite = tf.logical_and(tf.convert_to_tensor(finite), all_finite(grads))
         grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
+        self._record_gradient_norm(network, grads, finite)
         self._optimizers[network].apply(grads, variables)
         return finite
+
+    def _record_gradient_norm(self, network, grads, finite):
+        """Records the global norm of the gradient of the network's (global-batch) loss for
+        `track`: unscaled from mixed_float16's loss scale and, on several replicas, the norm
+        of the replicas' summed gradients (one extra all-reduce), so it does not depend on
+        the number of replicas. A step whose gradients were not finite is left out."""
+        name = f"grad_norm_{network}"
+        if name not in self._trackers:
+            return
+        grads = [tf.cast(g, tf.float32) for g in grads if g is not None]
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1 and grads:
+            grads = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+        norm = tf.linalg.global_norm(grads) if grads else tf.constant(0.0)
+        optimizer = self._optimizers[network]
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            norm = norm / tf.cast(optimizer.scale_loss(1.0), tf.float32)
+        self._grad_norms.setdefault(name, []).append((norm, tf.cast(finite, tf.float32)))
 
     def add_trackers(self, names):
         """Adds a `keras.metrics.Mean` per name; `track` updates them. A tracker whose name
@@ -459,6 +484,11 @@ class Trainer(keras.Model):
         """Updates the trackers named in `logs`; returns every tracker's result."""
         for name, value in logs.items():
             self._trackers[name].update_state(value)
+        for name, norms in self._grad_norms.items():  # this step's (n_critic steps: mean)
+            values, weights = zip(*norms)
+            self._trackers[name].update_state(
+                tf.stack(values), sample_weight=tf.stack(weights))
+        self._grad_norms.clear()
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     @property
