@@ -199,7 +199,8 @@ def make_estimator(config, model_dir, strategy, verbose="auto"):
     keras.utils.set_random_seed(config.train.seed)
 
     def trainer_fn():
-        networks = preset.networks(trainer_cls.TRAINED, image_shape, config.model.latent_dim,
+        latent_dim = config.model.latent_dim if "latent_dim" in config.model else None
+        networks = preset.networks(trainer_cls.TRAINED, image_shape, latent_dim,
                                    arguments.get("num_classes"), config.model.to_dict())
         optimizers = {name: make_optimizer(config.optimizer, name) for name in trainer_cls.TRAINED}
         return trainer_cls.create(networks, optimizers, **arguments)
