@@ -428,6 +428,16 @@ def eval_callbacks(config, model_dir, estimator):
     """[`PeriodicEvaluation`] of the eval section (on the chief only), or []."""
     e = config.eval
     extractor = eval_extractor(e.extractor, estimator.trainer.image_shape)
+    if e.every and estimator.trainer.family == "image_to_image" and getattr(
+            estimator, "is_chief", True):
+        from pipelines import translate  # held-out pairs: PSNR, SSIM, L1 (+ FID), baseline
+        from tfgans.callbacks import PeriodicTranslationEvaluation
+
+        return [PeriodicTranslationEvaluation(
+            translate.held_out_input_fn(config), every=e.every, num_samples=e.num_samples,
+            extractor=extractor, log_dir=os.path.join(model_dir, "logs", "eval"),
+            history_path=os.path.join(model_dir, EVAL_FILE), seed=config.train.seed,
+            verbose=estimator.verbose != 0)]
     if not e.every or extractor is None or not getattr(estimator, "is_chief", True):
         return []
     from tfgans.callbacks import PeriodicEvaluation
@@ -469,6 +479,10 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
         raise RunError(f"--num-samples must be at least 2. Received: --num-samples {num_samples}")
     if not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
         raise RunError(f"The seed must be a 64-bit integer. Received: {seed!r}")
+    if _is_paired_run(model_dir):
+        from pipelines import translate
+
+        return translate.evaluate(model_dir, num_samples, extractor=extractor, progress=progress)
     config, estimator = load_run(model_dir)
     check_writable(model_dir, "model_dir")  # eval.json: before an evaluation of hours
     shape = estimator.trainer.image_shape
@@ -502,6 +516,15 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
         seconds=round(time.perf_counter() - start, 2),
     ))
     return {"step": step, **metrics}, path
+
+
+def _is_paired_run(model_dir):
+    """Whether model_dir's config.yaml (if readable) names paired image -> image data."""
+    try:
+        config = load_config(os.path.join(model_dir, CONFIG_FILE))
+    except ValueError:
+        return False  # load_run reports what is wrong
+    return data_lib.dataset_family(config.data.name) == "paired"
 
 
 def summary(config, model_dir, estimator):

@@ -795,6 +795,18 @@ class Estimator:
         dataset = self._dataset(input_fn_or_dataset)
         if steps is not None:
             dataset = dataset.take(_positive_int("steps", steps))
+        if self.trainer.family == "image_to_image":
+            # Paired runs: outputs vs targets (PSNR, SSIM, L1, FID) and the identity
+            # baseline, on the first num_samples pairs (tfgans.metrics.evaluate_translation).
+            from tfgans.metrics import evaluate_translation
+
+            metrics = evaluate_translation(self.trainer.sample, dataset,
+                                           _positive_int("num_samples", num_samples),
+                                           extractor=extractor)
+            batch = dataset.element_spec[0].shape[0]
+            dataset = dataset.take(math.ceil(num_samples / batch) if batch else 1)
+            losses = self.trainer.evaluate(dataset, return_dict=True, verbose=0)
+            return {**metrics, **{k: float(v) for k, v in losses.items()}, "step": self.step}
         metrics = {}
         if extractor is not None:
             from tfgans.metrics import Evaluator

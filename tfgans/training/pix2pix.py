@@ -184,7 +184,8 @@ class Pix2Pix(Trainer):
     def test_step(self, data):
         source, target = (tf.cast(x, tf.float32) for x in data[:2])
         fake = self.inference_network("generator")(source, training=False)
-        return self.track({"l1": self.reconstruction_loss(target, fake)})
+        logs = self.track({"l1": self.reconstruction_loss(target, fake)})
+        return {"l1": logs["l1"]}
 
     # ---------------------------------------------------------- the rest of the contract
 
