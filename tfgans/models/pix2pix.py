@@ -79,8 +79,9 @@ class UNetGenerator(keras.Model):
         height, width_px = self.image_shape[:2]
         self.padded = (-(-height // multiple) * multiple, -(-width_px // multiple) * multiple)
         self.encoder = [_conv(self._filters(i), 2, f"down{i}") for i in range(self.depth)]
-        self.encoder_norms = {i: instance_norm(f"down{i}_norm")
-                              for i in range(1, self.depth - 1)}
+        # Instance norm on every encoder level but the first and the innermost: a list
+        # (level i's at i - 1), as SavedModels cannot track dicts with integer keys.
+        self.encoder_norms = [instance_norm(f"down{i}_norm") for i in range(1, self.depth - 1)]
         # Decoder level j (0 = innermost) mirrors encoder level depth - 2 - j.
         self.decoder = [
             keras.layers.Conv2DTranspose(
@@ -128,8 +129,8 @@ class UNetGenerator(keras.Model):
         skips = []
         for i, conv in enumerate(self.encoder):
             x = conv(x)
-            if i in self.encoder_norms:
-                x = self.encoder_norms[i](x)
+            if 0 < i < self.depth - 1:
+                x = self.encoder_norms[i - 1](x)
             x = ops.leaky_relu(x, 0.2)
             skips.append(x)
         for j, (conv, norm) in enumerate(zip(self.decoder, self.decoder_norms)):
@@ -175,9 +176,13 @@ class PatchGANDiscriminator(keras.Model):
     paper's 70x70 for 3 layers; 16 for 1, 34 for 2); the output is
     [B, ceil(H / 2**num_layers), ceil(W / 2**num_layers), 1].
 
+    Instance norm makes every logit depend a little on the whole image (through the
+    statistics); the convolutions see only the receptive field.
+
     Args:
         width: filters of the first layer (64 in the paper).
         num_layers: the stride-2 layers (the receptive field, see above).
+        norm: "instance" (the paper's, at batch size 1) or "none".
 
     Example:
     >>> d = PatchGANDiscriminator(width=8, num_layers=2)
@@ -185,14 +190,19 @@ class PatchGANDiscriminator(keras.Model):
     TensorShape([2, 7, 7, 1])
     """
 
-    def __init__(self, width=64, num_layers=3, **kwargs):
+    def __init__(self, width=64, num_layers=3, norm="instance", **kwargs):
         super().__init__(**kwargs)
         self.width = check_positive_int("width", width)
         self.num_layers = check_positive_int("num_layers", num_layers)
+        if norm not in ("instance", "none"):
+            raise ValueError(f"`norm` must be 'instance' or 'none'. Received: norm={norm!r}")
+        self.norm = norm
         filters = [width * min(2**i, MAX_MULTIPLIER) for i in range(num_layers + 1)]
         self.convs = [_conv(filters[i], 2, f"conv{i}") for i in range(num_layers)]
         self.convs.append(_conv(filters[num_layers], 1, f"conv{num_layers}"))
-        self.norms = {i: instance_norm(f"conv{i}_norm") for i in range(1, num_layers + 1)}
+        # Level i's norm at i - 1 (all but the first level); a list, see UNetGenerator.
+        self.norms = [instance_norm(f"conv{i}_norm") for i in range(1, num_layers + 1)
+                      if norm == "instance"]
         self.logits = _conv(1, 1, "logits")
 
     @property
@@ -203,13 +213,14 @@ class PatchGANDiscriminator(keras.Model):
         x = pair
         for i, conv in enumerate(self.convs):
             x = conv(x)
-            if i in self.norms:
-                x = self.norms[i](x)
+            if i > 0 and self.norms:
+                x = self.norms[i - 1](x)
             x = ops.leaky_relu(x, 0.2)
         return self.logits(x)
 
     def get_config(self):
-        return {**super().get_config(), "width": self.width, "num_layers": self.num_layers}
+        return {**super().get_config(), "width": self.width, "num_layers": self.num_layers,
+                "norm": self.norm}
 
 
 def build_pix2pix(image_shape, latent_dim=None, num_classes=None, width=64, depth=4,
