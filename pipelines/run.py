@@ -537,6 +537,8 @@ def summary(config, model_dir, estimator):
             f"  logs:        tensorboard --logdir {os.path.join(model_dir, 'logs')}",
             f"  checkpoints: {os.path.join(model_dir, 'checkpoints')}",
             f"  config:      {os.path.join(model_dir, CONFIG_FILE)}",
+            f"  translate:   tfgans translate {model_dir} IN.png --out OUT.png"
+            if data_lib.dataset_family(config.data.name) == "paired" else
             f"  generate:    tfgans generate {model_dir} --num 64 --out samples.png",
         ]
     )

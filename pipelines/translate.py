@@ -131,6 +131,19 @@ def _read_png(path, image_shape):
     return pixels.astype(np.float32) / 127.5 - 1.0
 
 
+def _run_config(model_dir):
+    """The resolved config of the run in `model_dir` (load_run's errors when there is none)."""
+    from pipelines.run import CONFIG_FILE, load_config
+
+    path = os.path.join(model_dir, CONFIG_FILE)
+    if not os.path.isfile(path):
+        load_run(model_dir)  # raises the RunError that says what is missing
+    config = load_config(path)
+    if config.data.image_size is None or config.data.channels is None:
+        load_run(model_dir)
+    return config
+
+
 def translate(model_dir, inputs, out, batch_size=64):
     """Translates a PNG (or every PNG of a folder) with the (EMA) generator of the run in
     `model_dir`. Each output is written atomically.
@@ -159,12 +172,14 @@ def translate(model_dir, inputs, out, batch_size=64):
             raise RunError(f"--out must be a .png file for one input file. Received: {out}")
         if os.path.isdir(out):
             raise RunError(f"--out {out} is a folder: name a .png file.")
-    config, estimator = load_run(model_dir)
+    config = _run_config(model_dir)
     if not is_paired(config):
         raise RunError(f"The run in {model_dir} is not an image -> image run (data.name "
                        f"{config.data.name!r}): use `tfgans generate` for it.")
-    shape = estimator.trainer.image_shape
-    images = np.stack([_read_png(path, shape) for path, _ in files])  # all checked first
+    shape = (config.data.image_size, config.data.image_size, config.data.channels)
+    # Every input is checked before the model is built.
+    images = np.stack([_read_png(path, shape) for path, _ in files])
+    _, estimator = load_run(model_dir)
     out_dir = out if folder else os.path.dirname(os.path.abspath(out))
     if folder:
         os.makedirs(out, exist_ok=True)

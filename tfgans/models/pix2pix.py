@@ -28,9 +28,11 @@ def instance_norm(name=None):
     return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
 
 
-def _conv(filters, strides, name):
+def _conv(filters, strides, name, use_bias=True):
+    # No bias before a norm: the norm's shift replaces it, and a bias whose true gradient
+    # is 0 gets Adam steps of size lr from rounding noise (which differs across replicas).
     return keras.layers.Conv2D(
-        filters, 4, strides=strides, padding="same", name=name,
+        filters, 4, strides=strides, padding="same", name=name, use_bias=use_bias,
         kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02),
     )
 
@@ -65,7 +67,8 @@ class UNetGenerator(keras.Model):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(s) for s in image_shape)
         if len(self.image_shape) != 3:
-            raise ValueError(f"`image_shape` must be (H, W, C). Received: image_shape={image_shape}")
+            raise ValueError(
+                f"`image_shape` must be (H, W, C). Received: image_shape={image_shape}")
         self.out_channels = int(out_channels or self.image_shape[-1])
         self.width = check_positive_int("width", width)
         self.depth = check_positive_int("depth", depth)
@@ -78,7 +81,9 @@ class UNetGenerator(keras.Model):
         multiple = 2 ** self.depth
         height, width_px = self.image_shape[:2]
         self.padded = (-(-height // multiple) * multiple, -(-width_px // multiple) * multiple)
-        self.encoder = [_conv(self._filters(i), 2, f"down{i}") for i in range(self.depth)]
+        self.encoder = [
+            _conv(self._filters(i), 2, f"down{i}", use_bias=not 0 < i < self.depth - 1)
+            for i in range(self.depth)]
         # Instance norm on every encoder level but the first and the innermost: a list
         # (level i's at i - 1), as SavedModels cannot track dicts with integer keys.
         self.encoder_norms = [instance_norm(f"down{i}_norm") for i in range(1, self.depth - 1)]
@@ -86,7 +91,8 @@ class UNetGenerator(keras.Model):
         self.decoder = [
             keras.layers.Conv2DTranspose(
                 self._filters(self.depth - 2 - j), 4, strides=2, padding="same",
-                name=f"up{j}", kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02))
+                name=f"up{j}", use_bias=False,
+                kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02))
             for j in range(self.depth - 1)
         ]
         self.decoder_norms = [instance_norm(f"up{j}_norm") for j in range(self.depth - 1)]
@@ -198,8 +204,11 @@ class PatchGANDiscriminator(keras.Model):
             raise ValueError(f"`norm` must be 'instance' or 'none'. Received: norm={norm!r}")
         self.norm = norm
         filters = [width * min(2**i, MAX_MULTIPLIER) for i in range(num_layers + 1)]
-        self.convs = [_conv(filters[i], 2, f"conv{i}") for i in range(num_layers)]
-        self.convs.append(_conv(filters[num_layers], 1, f"conv{num_layers}"))
+        normed = norm == "instance"
+        self.convs = [_conv(filters[i], 2, f"conv{i}", use_bias=i == 0 or not normed)
+                      for i in range(num_layers)]
+        self.convs.append(_conv(filters[num_layers], 1, f"conv{num_layers}",
+                                use_bias=not normed))
         # Level i's norm at i - 1 (all but the first level); a list, see UNetGenerator.
         self.norms = [instance_norm(f"conv{i}_norm") for i in range(1, num_layers + 1)
                       if norm == "instance"]

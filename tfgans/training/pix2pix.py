@@ -112,7 +112,8 @@ class Pix2Pix(Trainer):
             **kwargs: `Trainer.compile`'s (jit_compile, steps_per_execution, ...).
         """
         if isinstance(l1_weight, bool) or not float(l1_weight) >= 0:
-            raise ValueError(f"`l1_weight` must be a number >= 0. Received: l1_weight={l1_weight!r}")
+            raise ValueError(
+                f"`l1_weight` must be a number >= 0. Received: l1_weight={l1_weight!r}")
         super().compile({"generator": generator_optimizer,
                          "discriminator": discriminator_optimizer}, **kwargs)
         self.loss_pair = losses_lib.get(loss)
@@ -242,8 +243,8 @@ class Pix2Pix(Trainer):
         images = np.asarray(images, np.float32)
         if images.ndim != 4 or tuple(images.shape[1:]) != self.image_shape:
             raise ValueError(
-                f"sample() takes source images of shape [N, {', '.join(map(str, self.image_shape))}]."
-                f" Received: {images.shape}")
+                "sample() takes source images of shape "
+                f"[N, {', '.join(map(str, self.image_shape))}]. Received: {images.shape}")
         generator = self.inference_network("generator")
         out = [np.zeros((0, *self.image_shape), np.float32)]
         for start in range(0, len(images), batch_size):
