@@ -294,7 +294,7 @@ def test_registry():
     assert isinstance(g, DCGANGenerator) and isinstance(d, DCGANDiscriminator)
     assert g.latent_dim == LATENT and g.num_classes == d.num_classes == 4
     assert d.conditioning == "acgan" and d.spectral_norm
-    with pytest.raises(ValueError, match="Unknown model 'stylegan'.*biggan, dcgan, mlp, sagan, sngan"):
+    with pytest.raises(ValueError, match="Unknown model 'stylegan'.*biggan, dcgan, mlp, pix2pix, sagan, sngan"):
         models.get("stylegan")
     with pytest.raises(ValueError, match="already registered"):
         models.PRESETS.register("dcgan", models.get("dcgan"))
