@@ -161,7 +161,10 @@ def _add_evaluate(subparsers):
         "Prints a table and appends the metrics (source \"evaluate\") to MODEL_DIR/eval.json, "
         "the run's metric history, written atomically. Conditional runs also get intra-class "
         "FID and the classifier's accuracy on the requested classes. Read FID against the "
-        "real-data floor in saved_models/fashion_mnist_classifier/real_data_floor.json.",
+        "real-data floor in saved_models/fashion_mnist_classifier/real_data_floor.json. "
+        "Image -> image runs (pix2pix) are measured on N held-out (source, target) pairs "
+        "instead: PSNR, SSIM, L1 and FID of the outputs vs the targets, next to the "
+        "identity baseline (the source as the output).",
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")
     parser.add_argument(
