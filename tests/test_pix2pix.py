@@ -145,7 +145,10 @@ def test_translation_metrics_match_hand_values():
     metrics = translation.evaluate_translation(
         lambda s: s + 0.5, [(target, target)], num_samples=2)
     assert metrics["l1"] == pytest.approx(0.5) and metrics["identity_l1"] == 0.0
-    assert metrics["num_pairs"] == 2 and "fid" not in metrics
+    assert metrics["num_pairs"] == 2 and "fid" not in metrics and metrics["ssim"] < 1.0
+    small = translation.evaluate_translation(lambda s: s, [(target[:, :8, :8], target[:, :8, :8])],
+                                             num_samples=2)
+    assert "ssim" not in small and small["psnr"] == np.inf  # 8 px: no 11x11 SSIM window
     with pytest.raises(ValueError, match="fewer than num_samples=3"):
         translation.evaluate_translation(lambda s: s, [(target, target)], num_samples=3)
 

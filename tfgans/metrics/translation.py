@@ -24,6 +24,8 @@ from tfgans.metrics.frechet import GaussianStats, frechet_distance_from_stats
 
 #: The metrics of one side, as `<prefix><name>` in the result.
 NAMES = ("psnr", "ssim", "l1")
+#: SSIM's Gaussian window is 11x11: smaller images get no SSIM (the key is left out).
+SSIM_MIN_SIZE = 11
 
 
 def _unit(images):
@@ -69,6 +71,8 @@ class TranslationEvaluator:
 
     def _add(self, prefix, images, targets):
         for name, fn in (("psnr", psnr), ("ssim", ssim), ("l1", l1)):
+            if name == "ssim" and min(targets.shape[1:3]) < SSIM_MIN_SIZE:
+                continue  # SSIM's 11x11 window needs images at least that large
             self.sums[prefix + name] = self.sums.get(prefix + name, 0.0) + float(
                 np.sum(fn(images, targets)))
 
@@ -97,13 +101,14 @@ class TranslationEvaluator:
         return float(frechet_distance_from_stats(a.mean, a.covariance, b.mean, b.covariance))
 
     def result(self):
-        """{"psnr", "ssim", "l1", ["fid"], ["identity_psnr", ...], "num_pairs"}."""
+        """{"psnr", ["ssim"], "l1", ["fid"], ["identity_psnr", ...], "num_pairs"}: "ssim"
+        for images of at least `SSIM_MIN_SIZE` a side, "fid" with an extractor."""
         if not self.count:
             raise ValueError("No pairs were evaluated: the input yielded no batches.")
-        out = {name: self.sums[name] / self.count for name in NAMES}
+        out = {name: self.sums[name] / self.count for name in NAMES if name in self.sums}
         if self.identity_count == self.count:
             out.update({f"identity_{name}": self.sums[f"identity_{name}"] / self.count
-                        for name in NAMES})
+                        for name in NAMES if f"identity_{name}" in self.sums})
         if self.extractor is not None and self.count >= 2:
             out["fid"] = self._fid("output")
             if self.identity_count == self.count:
@@ -112,7 +117,8 @@ class TranslationEvaluator:
         return out
 
 
-def evaluate_translation(translate, pairs, num_samples, extractor=None, identity=True):
+def evaluate_translation(translate, pairs, num_samples, extractor=None, identity=True,
+                         strict=True):
     """Metrics of `translate` on the first `num_samples` pairs of `pairs`.
 
     Args:
@@ -122,6 +128,8 @@ def evaluate_translation(translate, pairs, num_samples, extractor=None, identity
         num_samples: pairs to evaluate (the last batch is cut to fit).
         extractor: see `TranslationEvaluator` (None: no FID).
         identity: also report the identity baseline (`identity_<metric>`).
+        strict: an input with fewer than `num_samples` pairs is an error; False: evaluate
+            the pairs it has (the result's `num_pairs` says how many).
 
     Returns:
         The `TranslationEvaluator.result()` dict.
@@ -141,7 +149,7 @@ def evaluate_translation(translate, pairs, num_samples, extractor=None, identity
         seen += take
         if seen >= num_samples:
             break
-    if seen < num_samples:
+    if seen < num_samples and (strict or not seen):
         raise ValueError(
             f"The evaluation input holds {seen} pairs, fewer than num_samples={num_samples}: "
             f"evaluate at most {seen}.")
