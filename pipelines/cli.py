@@ -4,6 +4,7 @@
     tfgans generate MODEL_DIR --num N --out FILE.png [--seed S] [--labels ID ...]
                     [--truncation T]
     tfgans evaluate MODEL_DIR [--num-samples N] [--seed S] [--extractor NAME]
+    tfgans translate MODEL_DIR IN.png|IN_DIR --out OUT.png|OUT_DIR
     tfgans export MODEL_DIR --export-dir DIR [--version N] [--overwrite]
     python -m pipelines.cli ...        (the same, without the console script)
 
@@ -160,7 +161,10 @@ def _add_evaluate(subparsers):
         "Prints a table and appends the metrics (source \"evaluate\") to MODEL_DIR/eval.json, "
         "the run's metric history, written atomically. Conditional runs also get intra-class "
         "FID and the classifier's accuracy on the requested classes. Read FID against the "
-        "real-data floor in saved_models/fashion_mnist_classifier/real_data_floor.json.",
+        "real-data floor in saved_models/fashion_mnist_classifier/real_data_floor.json. "
+        "Image -> image runs (pix2pix) are measured on N held-out (source, target) pairs "
+        "instead: PSNR, SSIM, L1 and FID of the outputs vs the targets, next to the "
+        "identity baseline (the source as the output).",
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")
     parser.add_argument(
@@ -205,10 +209,57 @@ def _evaluate(args):
     metrics, path = run.evaluate(
         args.model_dir, args.num_samples, seed=args.seed, extractor=args.extractor
     )
+    if "psnr" in metrics:  # an image -> image run: outputs vs targets, and the identity
+        print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_pairs']} held-out "
+              f"pairs ({metrics['split']} split)")
+        print(translation_table(metrics))
+        print(f"Appended to {path}")
+        return 0
     print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_fake']} generated vs "
           f"{metrics['num_real']} real images (seed {args.seed})")
     print(metrics_table(metrics))
     print(f"Appended to {path}")
+    return 0
+
+
+def translation_table(metrics):
+    """PSNR, SSIM, L1 (and FID) of the outputs next to the identity baseline's."""
+    rows = [("", "output", "identity")]
+    for key, label, fmt in [("psnr", "PSNR (dB)", "{:.2f}"), ("ssim", "SSIM", "{:.4f}"),
+                            ("l1", "L1", "{:.4f}"), ("fid", "FID", "{:.3f}")]:
+        if key in metrics:
+            baseline = metrics.get(f"identity_{key}")
+            rows.append((label, fmt.format(metrics[key]),
+                         "-" if baseline is None else fmt.format(baseline)))
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"  {a:<{width}}  {b:>10}  {c:>10}" for a, b, c in rows)
+
+
+# -------------------------------------------------------------------------- translate
+
+
+def _add_translate(subparsers):
+    parser = subparsers.add_parser(
+        "translate",
+        help="translate PNG images with an image -> image run (pix2pix)",
+        description="Translates IN.png (or every .png in IN_DIR) with the (EMA) generator of "
+        "the latest checkpoint in MODEL_DIR and writes OUT.png (or OUT_DIR/<same names>). "
+        "Inputs must have the run's image size and channels. Each output is written "
+        "atomically.",
+    )
+    parser.add_argument("model_dir", metavar="MODEL_DIR", help="an image -> image run")
+    parser.add_argument("inputs", metavar="IN.png|IN_DIR", help="a PNG file or a folder of PNGs")
+    parser.add_argument("--out", required=True, metavar="OUT.png|OUT_DIR",
+                        help="the output PNG (one input) or folder (an input folder)")
+    parser.set_defaults(func=_translate)
+
+
+def _translate(args):
+    from pipelines import translate
+
+    written = translate.translate(args.model_dir, args.inputs, args.out)
+    where = written[0] if len(written) == 1 else os.path.abspath(args.out)
+    print(f"Translated {len(written)} image{'s' if len(written) != 1 else ''} to {where}")
     return 0
 
 
@@ -254,7 +305,7 @@ def _export(args):
 
 
 #: The subcommands, in --help order.
-COMMANDS = [_add_train, _add_generate, _add_evaluate, _add_export]
+COMMANDS = [_add_train, _add_generate, _add_evaluate, _add_translate, _add_export]
 
 
 def build_parser():

@@ -53,7 +53,8 @@ DATA = {
     "name": Key("fashion_mnist", "str", doc="fashion_mnist, image_folder, tfds/<name>"),
     "batch_size": Key(64, "int", low=1, doc="global batch size (all replicas)"),
     "labels": Key(False, "bool", doc="feed class labels (conditional models)"),
-    "path": Key(None, "str", nullable=True, path=True, doc="image folder (image_folder)"),
+    "path": Key(None, "str", nullable=True, path=True,
+                 doc="the folder of image_folder, ab_folder, paired_folder, unpaired_folder"),
     "data_dir": Key(None, "str", nullable=True, path=True,
                     doc="TFDS data dir; null: $TFDS_DATA_DIR or ~/tensorflow_datasets"),
     "image_size": Key(None, "int", low=1, nullable=True,
@@ -514,6 +515,13 @@ def _check_names(config, origins):
         data.check_dataset_name(config.data.name)
     except ValueError as e:
         raise ConfigError(f"Config key 'data.name'{_origin(origins, 'data.name')}: {e}") from None
+    if trainer_class(config).family == "image_to_image" and (
+            data.dataset_family(config.data.name) != "paired"):
+        raise ConfigError(
+            f"Config key 'data.name'{_origin(origins, 'data.name')}: model {config.model.name!r} "
+            f"trains on paired (source, target) data, and {config.data.name!r} is not paired: "
+            "use edges2fashion, fashion_x4, fashion_inpaint, ab_folder or paired_folder."
+        )
 
 
 def _check_consistency(config, origins):
@@ -523,15 +531,18 @@ def _check_consistency(config, origins):
             "Config key 'data.name': the arrays dataset takes in-memory arrays from Python "
             f"(pipelines.data.from_arrays), not a config{_origin(origins, 'data.name')}."
         )
-    if d.name == "image_folder" and d.path is None:
+    from pipelines.data.build import PATH_DATASETS
+
+    if d.name in PATH_DATASETS and d.path is None:
         raise ConfigError(
-            "Config key 'data.path' is required when data.name is image_folder: "
-            "set it to the image folder."
+            f"Config key 'data.path' is required when data.name is {d.name}: "
+            "set it to the " + ("image folder." if d.name == "image_folder" else
+                                "dataset's folder.")
         )
-    if d.name != "image_folder" and d.path is not None:
+    if d.name not in PATH_DATASETS and d.path is not None:
         raise ConfigError(
-            f"Config key 'data.path' is only used by data.name=image_folder, not "
-            f"{d.name!r}{_origin(origins, 'data.path')}: remove it."
+            f"Config key 'data.path' is only used by data.name={', '.join(PATH_DATASETS)}, "
+            f"not {d.name!r}{_origin(origins, 'data.path')}: remove it."
         )
     if "conditioning" in config.model and config.model.conditioning is not None and not d.labels:
         raise ConfigError(

@@ -200,7 +200,8 @@ def make_estimator(config, model_dir, strategy, verbose="auto"):
     keras.utils.set_random_seed(config.train.seed)
 
     def trainer_fn():
-        networks = preset.networks(trainer_cls.TRAINED, image_shape, config.model.latent_dim,
+        latent_dim = config.model.latent_dim if "latent_dim" in config.model else None
+        networks = preset.networks(trainer_cls.TRAINED, image_shape, latent_dim,
                                    arguments.get("num_classes"), config.model.to_dict())
         optimizers = {name: make_optimizer(config.optimizer, name) for name in trainer_cls.TRAINED}
         return trainer_cls.create(networks, optimizers, **arguments)
@@ -431,6 +432,16 @@ def eval_callbacks(config, model_dir, estimator):
     """[`PeriodicEvaluation`] of the eval section (on the chief only), or []."""
     e = config.eval
     extractor = eval_extractor(e.extractor, estimator.trainer.image_shape)
+    if e.every and estimator.trainer.family == "image_to_image" and getattr(
+            estimator, "is_chief", True):
+        from pipelines import translate  # held-out pairs: PSNR, SSIM, L1 (+ FID), baseline
+        from tfgans.callbacks import PeriodicTranslationEvaluation
+
+        return [PeriodicTranslationEvaluation(
+            translate.held_out_input_fn(config), every=e.every, num_samples=e.num_samples,
+            extractor=extractor, log_dir=os.path.join(model_dir, "logs", "eval"),
+            history_path=os.path.join(model_dir, EVAL_FILE), seed=config.train.seed,
+            verbose=estimator.verbose != 0)]
     if not e.every or extractor is None or not getattr(estimator, "is_chief", True):
         return []
     from tfgans.callbacks import PeriodicEvaluation
@@ -472,6 +483,10 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
         raise RunError(f"--num-samples must be at least 2. Received: --num-samples {num_samples}")
     if not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
         raise RunError(f"The seed must be a 64-bit integer. Received: {seed!r}")
+    if _is_paired_run(model_dir):
+        from pipelines import translate
+
+        return translate.evaluate(model_dir, num_samples, extractor=extractor, progress=progress)
     config, estimator = load_run(model_dir)
     check_writable(model_dir, "model_dir")  # eval.json: before an evaluation of hours
     shape = estimator.trainer.image_shape
@@ -507,6 +522,15 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
     return {"step": step, **metrics}, path
 
 
+def _is_paired_run(model_dir):
+    """Whether model_dir's config.yaml (if readable) names paired image -> image data."""
+    try:
+        config = load_config(os.path.join(model_dir, CONFIG_FILE))
+    except ValueError:
+        return False  # load_run reports what is wrong
+    return data_lib.dataset_family(config.data.name) == "paired"
+
+
 def summary(config, model_dir, estimator):
     """The closing note of a training run: where its outputs are."""
     return "\n".join(
@@ -517,6 +541,8 @@ def summary(config, model_dir, estimator):
             f"  logs:        tensorboard --logdir {os.path.join(model_dir, 'logs')}",
             f"  checkpoints: {os.path.join(model_dir, 'checkpoints')}",
             f"  config:      {os.path.join(model_dir, CONFIG_FILE)}",
+            f"  translate:   tfgans translate {model_dir} IN.png --out OUT.png"
+            if data_lib.dataset_family(config.data.name) == "paired" else
             f"  generate:    tfgans generate {model_dir} --num 64 --out samples.png",
         ]
     )

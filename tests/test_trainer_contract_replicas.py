@@ -15,3 +15,17 @@ def test_second_family_two_replicas_equal_one(tmp_path, mirrored):
     assert two.strategy.num_replicas_in_sync == 2
     for a, b in zip(state(one.trainer), state(two.trainer), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
+
+
+def test_pix2pix_two_replicas_equal_one(tmp_path, mirrored):
+    """pix2pix: instance norm (no shared statistics) and dropout masks keyed by (seed,
+    step) for the global batch give the same weights on 1 and 2 replicas."""
+    import test_pix2pix as p2p
+
+    one = p2p.estimator(tmp_path / "p1")
+    two = p2p.estimator(tmp_path / "p2", strategy=mirrored)
+    one.train(p2p.dataset, max_steps=2)
+    two.train(p2p.dataset, max_steps=2)
+    assert two.strategy.num_replicas_in_sync == 2 and two.trainer.generator.num_dropout > 0
+    for a, b in zip(p2p.state(one.trainer), p2p.state(two.trainer), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)

@@ -578,4 +578,72 @@ class PeriodicEvaluation(keras.callbacks.Callback):
             self._writer.flush()
 
 
+class PeriodicTranslationEvaluation(PeriodicEvaluation):
+    """`PeriodicEvaluation` for image -> image trainers: every `every` steps, PSNR, SSIM,
+    L1 and FID of the trainer's outputs (`model.sample(sources)`: the EMA generator when
+    EMA is on, no dropout) against the targets of the first `num_samples` pairs of `pairs`
+    (held-out pairs, e.g. the test split), next to the identity baseline (the source as
+    the output; `tfgans.metrics.evaluate_translation`). Logged to TensorBoard as
+    `eval/<metric>` and appended to `history_path` like `PeriodicEvaluation`'s records.
+
+    Args:
+        pairs: `(source, target)` batches (a `tf.data.Dataset`), or a function returning
+            them; read once, at the first evaluation.
+        extractor: the features of FID (None: no FID).
+        Other args: as `PeriodicEvaluation`.
+    """
+
+    def __init__(self, pairs, every=1000, num_samples=1000, extractor="fashion_mnist",
+                 log_dir=None, history_path=None, seed=0, verbose=0):
+        super().__init__(pairs, every=every, num_samples=num_samples, extractor=extractor,
+                         log_dir=log_dir, history_path=history_path, seed=seed,
+                         verbose=verbose, kid_subset_size=2)
+        self._pairs = None
+
+    @property
+    def evaluator(self):
+        """The held-out (sources, targets), as NumPy (read on first use)."""
+        if self._pairs is None:
+            pairs = self.real() if callable(self.real) else self.real
+            sources, targets = [], []
+            count = 0
+            for batch in pairs:
+                sources.append(np.asarray(batch[0], np.float32))
+                targets.append(np.asarray(batch[1], np.float32))
+                count += len(sources[-1])
+                if count >= self.num_samples:
+                    break
+            self._pairs = (np.concatenate(sources)[: self.num_samples],
+                           np.concatenate(targets)[: self.num_samples])
+        return self._pairs
+
+    def evaluate(self, step):
+        """Evaluates now, logs the metrics at `step` and returns them."""
+        from tfgans.metrics import evaluate_translation
+        from tfgans.metrics.translation import describe
+
+        files.fault_point("evaluation", self.history_path)
+        start = time.perf_counter()
+        sources, targets = self.evaluator
+        metrics = evaluate_translation(
+            self.model.sample, [(sources[i : i + 500], targets[i : i + 500])
+                                for i in range(0, len(sources), 500)],
+            len(sources), extractor=self.extractor)
+        seconds = time.perf_counter() - start
+        name = getattr(self.extractor, "name", self.extractor)
+        record = metrics_record(step, "train", metrics, num_samples=len(sources),
+                                extractor=name, seconds=round(seconds, 2))
+        self.history.append(record)
+        if self.log_dir is not None:
+            with self.writer.as_default():
+                for key, value in metrics.items():
+                    if not key.startswith("num_"):
+                        tf.summary.scalar(f"eval/{key}", value, step=step)
+            self.writer.flush()
+        if self.history_path is not None:
+            append_history(self.history_path, record)
+        if self.verbose:
+            print(f"\nstep {step}: {describe(metrics)} ({seconds:.1f} s)", flush=True)
+        self._last_step = step
+        return metrics
 from tfgans.health import TrainingHealth  # noqa: E402  (it imports global_step from here)

@@ -808,7 +808,10 @@ class Estimator:
             {"fid", "kid", "kid_std", "inception_score", "inception_score_std",
             "precision", "recall", "num_real", "num_fake", ["intra_fid",
             "class_accuracy"], "d_loss", "g_loss", "d_real", "d_fake", "step"}; with
-            `extractor=None` only the losses and "step".
+            `extractor=None` only the losses and "step". Image -> image trainers (family
+            "image_to_image"): "psnr", "ssim", "l1", ["fid"], the identity baseline's
+            "identity_<metric>", "num_pairs", the test losses and "step", on the first
+            `num_samples` (source, target) pairs, or all of a smaller input.
 
         Raises:
             ValueError: images the extractor cannot take, `num_samples <
@@ -818,6 +821,19 @@ class Estimator:
         dataset = self._dataset(input_fn_or_dataset)
         if steps is not None:
             dataset = dataset.take(_positive_int("steps", steps))
+        if self.trainer.family == "image_to_image":
+            # Paired runs: outputs vs targets (PSNR, SSIM, L1, FID) and the identity
+            # baseline, on the first num_samples pairs, or all of a smaller input
+            # (tfgans.metrics.evaluate_translation; "num_pairs" says how many).
+            from tfgans.metrics import evaluate_translation
+
+            metrics = evaluate_translation(self.trainer.sample, dataset,
+                                           _positive_int("num_samples", num_samples),
+                                           extractor=extractor, strict=False)
+            batch = dataset.element_spec[0].shape[0]
+            dataset = dataset.take(math.ceil(num_samples / batch) if batch else 1)
+            losses = self.trainer.evaluate(dataset, return_dict=True, verbose=0)
+            return {**metrics, **{k: float(v) for k, v in losses.items()}, "step": self.step}
         metrics = {}
         if extractor is not None:
             from tfgans.metrics import Evaluator

@@ -41,6 +41,7 @@ from tfgans.metrics.modes import (
     sample_mixture,
 )
 from tfgans.metrics.precision_recall import knn_radii, precision_recall
+from tfgans.metrics.translation import TranslationEvaluator, evaluate_translation
 
 __all__ = [
     "EXTRACTORS",
@@ -53,8 +54,10 @@ __all__ = [
     "KerasClassifierFeatures",
     "ModeCoverage",
     "StreamingFID",
+    "TranslationEvaluator",
     "default_classifier_path",
     "evaluate",
+    "evaluate_translation",
     "frechet_distance",
     "frechet_distance_from_stats",
     "get_extractor",

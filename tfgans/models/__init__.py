@@ -17,6 +17,12 @@ from tfgans.models.biggan import BigGANGenerator, build_biggan
 from tfgans.models.common import START_SIZES
 from tfgans.models.dcgan import DCGANDiscriminator, DCGANGenerator, build_dcgan
 from tfgans.models.mlp import MLPDiscriminator, MLPGenerator, build_mlp
+from tfgans.models.pix2pix import (
+    PatchGANDiscriminator,
+    UNetGenerator,
+    build_pix2pix,
+    patchgan_receptive_field,
+)
 from tfgans.models.presets import PRESETS, Preset
 from tfgans.models.resnet import ResNetDiscriminator, ResNetGenerator, build_sngan
 from tfgans.models.sagan import build_sagan, default_attention_resolution
@@ -162,6 +168,33 @@ PRESETS.register("biggan", Preset(
 ))
 
 
+# ------------------------------------------------------- image -> image (zoo III)
+
+PRESETS.register("pix2pix", Preset(
+    "pix2pix", trainer="pix2pix", build=build_pix2pix,
+    keys={
+        "width": Key(64, "int", low=1, doc="filters of the U-Net's first layer (C64 in the paper)"),
+        "depth": Key(4, "int", low=2, doc="the U-Net's stride-2 levels (8 for 256 px in the "
+                     "paper; 4 for 28 px, padded to 32)"),
+        "dropout": Key(0.5, "float", low=0.0, high=1.0, high_open=True,
+                       doc="dropout rate of the U-Net's 3 innermost decoder layers (training only)"),
+        "discriminator_width": Key(64, "int", low=1, doc="filters of the PatchGAN's first layer"),
+        "discriminator_layers": Key(3, "int", low=1,
+                                    doc="the PatchGAN's stride-2 layers: its receptive field "
+                                    "(1: 16 px, 2: 34 px, 3: the paper's 70 px)"),
+    },
+    # Isola et al. 2017, section 3.3 / appendix 6.1: Adam(2e-4, beta_1 0.5, beta_2 0.999),
+    # non-saturating loss + 100 * L1, D's objective halved, instance norm (batch norm at
+    # batch size 1). The batch size is the config's (the paper's is 1; the config's 16).
+    defaults={"data.name": "edges2fashion", "optimizer.generator_lr": 2e-4,
+              "optimizer.discriminator_lr": 2e-4, "optimizer.beta_1": 0.5,
+              "optimizer.beta_2": 0.999},
+    doc="pix2pix (Isola et al. 2017): U-Net generator with dropout, PatchGAN discriminator "
+    "on (source, output) pairs, instance norm, non-saturating + 100 * L1",
+    reference="https://arxiv.org/abs/1611.07004",
+))
+
+
 def get(name):
     """Returns the preset registered as `name` ("dcgan", "mlp", "sngan", "sagan",
     "biggan"); calling it builds the networks.
@@ -174,6 +207,10 @@ def get(name):
 
 __all__ = [
     "PRESETS",
+    "PatchGANDiscriminator",
+    "UNetGenerator",
+    "build_pix2pix",
+    "patchgan_receptive_field",
     "BigGANGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",

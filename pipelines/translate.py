@@ -1,0 +1,193 @@
+"""Image -> image runs: `tfgans translate` (PNG files through a trained run) and the
+evaluation of paired runs on held-out pairs.
+
+    tfgans translate MODEL_DIR IN.png --out OUT.png
+    tfgans translate MODEL_DIR IN_DIR --out OUT_DIR      (every *.png of IN_DIR)
+
+Held-out pairs: the Fashion-MNIST tasks' "test" split (10,000 images never trained on);
+a folder dataset's `test/` (else `val/`) sub-folder, and its training images when it has
+neither (the evaluation then says so, in `split`).
+"""
+
+import os
+
+import numpy as np
+
+from pipelines import data as data_lib
+from pipelines.run import EVAL_FILE, RunError, load_run
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+#: The most files one `translate` call reads.
+MAX_FILES = 10_000
+
+
+def is_paired(config):
+    """Whether `config` trains an image -> image model on paired data."""
+    return data_lib.dataset_family(config.data.name) == "paired"
+
+
+def held_out_split(config):
+    """The split of `config`'s data that evaluation reads: "test" for the Fashion-MNIST
+    tasks; for folders "test", else "val", else "train"."""
+    if not data_lib.dataset_uses_path(config.data.name):
+        return "test"
+    for split in ("test", "val"):
+        if os.path.isdir(os.path.join(config.data.path, split)):
+            return split
+    return "train"
+
+
+def held_out_input_fn(config, batch_size=None):
+    """A function building the held-out pairs of `config` (not shuffled, one pass)."""
+    d = config.data
+    split = held_out_split(config)
+    if batch_size is None:
+        batch_size = 1 if data_lib.dataset_uses_path(d.name) else 50
+
+    def fn():
+        return data_lib.build_dataset(
+            d.name, batch_size, split=split, seed=config.train.seed, data_dir=d.data_dir,
+            path=d.path, image_size=d.image_size, shuffle=False, cache=False, repeat=False,
+        )
+
+    return fn
+
+
+def evaluate(model_dir, num_samples=1000, extractor=None, progress=False):
+    """Evaluates the paired run in `model_dir` on `num_samples` held-out pairs: PSNR,
+    SSIM, L1, FID of the outputs vs the targets, and the identity baseline. Appends a
+    record (source "evaluate") to `model_dir/eval.json`.
+
+    Returns:
+        (metrics dict with "step" and "split", path of eval.json).
+    """
+    import time
+
+    from tfgans.callbacks import append_history, metrics_record
+    from tfgans.files import check_writable
+
+    from pipelines.run import eval_extractor
+
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 2:
+        raise RunError(f"--num-samples must be at least 2. Received: --num-samples {num_samples}")
+    config, estimator = load_run(model_dir)
+    check_writable(model_dir, "model_dir")
+    name = eval_extractor(extractor or config.eval.extractor, estimator.trainer.image_shape)
+    start = time.perf_counter()
+    try:
+        metrics = estimator.evaluate(held_out_input_fn(config), num_samples=num_samples,
+                                     extractor=name, progress=progress)
+    except ValueError as e:
+        raise RunError(str(e)) from None
+    split = held_out_split(config)
+    step = metrics.pop("step")
+    path = os.path.join(model_dir, EVAL_FILE)
+    append_history(path, metrics_record(
+        step, "evaluate", metrics, num_samples=num_samples, extractor=name or "none",
+        split=split, seconds=round(time.perf_counter() - start, 2)))
+    return {"step": step, "split": split, **metrics}, path
+
+
+# --------------------------------------------------------------------------- translate
+
+
+def _list_inputs(inputs):
+    """[(path, name)] of the PNG inputs: one file, or the *.png of a folder (sorted)."""
+    if not os.path.exists(inputs):
+        raise RunError(f"Input {inputs} does not exist: give a .png file or a folder of them.")
+    if os.path.isdir(inputs):
+        names = sorted(n for n in os.listdir(inputs) if n.lower().endswith(".png")
+                       and os.path.isfile(os.path.join(inputs, n)))
+        if not names:
+            raise RunError(f"Input folder {inputs} holds no .png files.")
+        if len(names) > MAX_FILES:
+            raise RunError(f"Input folder {inputs} holds {len(names)} PNGs, more than "
+                           f"{MAX_FILES}: split it, or serve the export's translate signature.")
+        return [(os.path.join(inputs, n), n) for n in names]
+    return [(inputs, os.path.basename(inputs))]
+
+
+def _read_png(path, image_shape):
+    """A PNG as float32 [H, W, C] in [-1, 1], or one RunError naming the file."""
+    import tensorflow as tf
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RunError(f"Cannot read {path}: {e.strerror or e}.") from None
+    if not data.startswith(_PNG_MAGIC):
+        raise RunError(f"{path} is not a PNG file: translate takes PNG images.")
+    try:
+        pixels = tf.io.decode_png(data, channels=0).numpy()
+    except tf.errors.OpError:
+        raise RunError(f"{path} is not a readable PNG (truncated or corrupt).") from None
+    height, width, channels = image_shape
+    if pixels.shape != (height, width, channels):
+        raise RunError(
+            f"{path} is {pixels.shape[0]}x{pixels.shape[1]} with {pixels.shape[2]} channel(s), "
+            f"but the run translates {height}x{width} images with {channels} channel(s): "
+            "resize or convert it first.")
+    return pixels.astype(np.float32) / 127.5 - 1.0
+
+
+def _run_config(model_dir):
+    """The resolved config of the run in `model_dir` (load_run's errors when there is none)."""
+    from pipelines.run import CONFIG_FILE, load_config
+
+    path = os.path.join(model_dir, CONFIG_FILE)
+    if not os.path.isfile(path):
+        load_run(model_dir)  # raises the RunError that says what is missing
+    config = load_config(path)
+    if config.data.image_size is None or config.data.channels is None:
+        load_run(model_dir)
+    return config
+
+
+def translate(model_dir, inputs, out, batch_size=64):
+    """Translates a PNG (or every PNG of a folder) with the (EMA) generator of the run in
+    `model_dir`. Each output is written atomically.
+
+    Args:
+        inputs: a .png file, or a folder of .png files.
+        out: a .png file for one input file; a folder (created if missing) for a folder:
+            the outputs take the inputs' names.
+
+    Returns:
+        The paths written.
+    """
+    from tfgans.callbacks import write_png
+    from tfgans.files import check_writable
+
+    files = _list_inputs(inputs)
+    folder = os.path.isdir(inputs)
+    if folder:
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise RunError(f"--out {out} is a file: for an input folder, name an output folder.")
+        if os.path.abspath(out) == os.path.abspath(inputs):
+            raise RunError("--out is the input folder: name another folder (nothing is "
+                           "overwritten in place).")
+    else:
+        if not out.lower().endswith(".png"):
+            raise RunError(f"--out must be a .png file for one input file. Received: {out}")
+        if os.path.isdir(out):
+            raise RunError(f"--out {out} is a folder: name a .png file.")
+    config = _run_config(model_dir)
+    if not is_paired(config):
+        raise RunError(f"The run in {model_dir} is not an image -> image run (data.name "
+                       f"{config.data.name!r}): use `tfgans generate` for it.")
+    shape = (config.data.image_size, config.data.image_size, config.data.channels)
+    # Every input is checked before the model is built.
+    images = np.stack([_read_png(path, shape) for path, _ in files])
+    _, estimator = load_run(model_dir)
+    out_dir = out if folder else os.path.dirname(os.path.abspath(out))
+    if folder:
+        os.makedirs(out, exist_ok=True)
+    check_writable(out_dir, "output folder")
+    outputs = estimator.predict(images, batch_size=batch_size)
+    written = []
+    for (_, name), image in zip(files, outputs):
+        path = os.path.join(out, name) if folder else out
+        pixels = np.round((np.clip(image, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+        written.append(write_png(path, pixels))
+    return written

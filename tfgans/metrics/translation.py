@@ -1,0 +1,169 @@
+"""Metrics of image -> image translation: PSNR, SSIM, L1 and FID of outputs vs targets,
+next to the identity baseline (the source itself as the output) where shapes allow.
+
+PSNR and SSIM are TensorFlow's (`tf.image.psnr`, `tf.image.ssim`: 11x11 Gaussian window,
+sigma 1.5, k1 0.01, k2 0.03) on images mapped from [-1, 1] to [0, 1] (`max_val=1`),
+averaged over images; L1 is the mean absolute difference in [-1, 1] units (the training
+loss' scale); FID compares the feature distributions of the outputs and of the targets on
+a feature extractor (the shipped Fashion-MNIST classifier for 28x28x1), in float64.
+
+Example:
+```python
+metrics = evaluate_translation(trainer.sample, test_pairs, num_samples=1000)
+metrics["psnr"], metrics["identity_psnr"]
+```
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from tfgans.metrics.extractors import get_extractor
+from tfgans.metrics.frechet import GaussianStats, frechet_distance_from_stats
+
+#: The metrics of one side, as `<prefix><name>` in the result.
+NAMES = ("psnr", "ssim", "l1")
+#: SSIM's Gaussian window is 11x11: smaller images get no SSIM (the key is left out).
+SSIM_MIN_SIZE = 11
+
+
+def _unit(images):
+    return (tf.clip_by_value(tf.cast(images, tf.float32), -1.0, 1.0) + 1.0) / 2.0
+
+
+def psnr(images, targets):
+    """Per-image PSNR (dB) of images in [-1, 1] against targets, on the [0, 1] scale:
+    `10 log10(1 / mean((x - y)^2))`. Returns float64 NumPy [N]."""
+    return tf.image.psnr(_unit(images), _unit(targets), max_val=1.0).numpy().astype(np.float64)
+
+
+def ssim(images, targets):
+    """Per-image SSIM (`tf.image.ssim`, max_val 1) of images in [-1, 1] on the [0, 1]
+    scale; images need sides of at least 11 (the window). Returns float64 NumPy [N]."""
+    return tf.image.ssim(_unit(images), _unit(targets), max_val=1.0).numpy().astype(np.float64)
+
+
+def l1(images, targets):
+    """Per-image mean absolute difference in [-1, 1] units. Returns float64 NumPy [N]."""
+    diff = np.abs(np.asarray(images, np.float64) - np.asarray(targets, np.float64))
+    return diff.reshape(len(diff), -1).mean(axis=1)
+
+
+class TranslationEvaluator:
+    """Streams (source, output, target) batches and returns the mean metrics.
+
+    Args:
+        extractor: None (no FID), a `FeatureExtractor` or a registered name.
+        identity: also measure the source as the output (when it has the target's shape).
+    """
+
+    def __init__(self, extractor=None, identity=True):
+        self.extractor = None if extractor is None else get_extractor(extractor)
+        self.identity = identity
+        self.reset()
+
+    def reset(self):
+        self.sums = {}
+        self.count = 0
+        self.identity_count = 0
+        self.stats = {side: GaussianStats() for side in ("output", "target", "source")}
+
+    def _add(self, prefix, images, targets):
+        for name, fn in (("psnr", psnr), ("ssim", ssim), ("l1", l1)):
+            if name == "ssim" and min(targets.shape[1:3]) < SSIM_MIN_SIZE:
+                continue  # SSIM's 11x11 window needs images at least that large
+            self.sums[prefix + name] = self.sums.get(prefix + name, 0.0) + float(
+                np.sum(fn(images, targets)))
+
+    def update(self, sources, outputs, targets):
+        """Adds a batch (all float [B, H, W, C] in [-1, 1])."""
+        sources, outputs, targets = (np.asarray(x, np.float32) for x in
+                                     (sources, outputs, targets))
+        if outputs.shape != targets.shape:
+            raise ValueError(
+                f"Outputs and targets must have the same shape. Received {outputs.shape} and "
+                f"{targets.shape}.")
+        self._add("", outputs, targets)
+        self.count += len(outputs)
+        same = sources.shape == targets.shape
+        if self.identity and same:
+            self._add("identity_", sources, targets)
+            self.identity_count += len(sources)
+        if self.extractor is not None:
+            self.stats["output"].update(self.extractor.features(outputs))
+            self.stats["target"].update(self.extractor.features(targets))
+            if self.identity and same:
+                self.stats["source"].update(self.extractor.features(sources))
+
+    def _fid(self, side):
+        a, b = self.stats[side], self.stats["target"]
+        return float(frechet_distance_from_stats(a.mean, a.covariance, b.mean, b.covariance))
+
+    def result(self):
+        """{"psnr", ["ssim"], "l1", ["fid"], ["identity_psnr", ...], "num_pairs"}: "ssim"
+        for images of at least `SSIM_MIN_SIZE` a side, "fid" with an extractor."""
+        if not self.count:
+            raise ValueError("No pairs were evaluated: the input yielded no batches.")
+        out = {name: self.sums[name] / self.count for name in NAMES if name in self.sums}
+        if self.identity_count == self.count:
+            out.update({f"identity_{name}": self.sums[f"identity_{name}"] / self.count
+                        for name in NAMES if f"identity_{name}" in self.sums})
+        if self.extractor is not None and self.count >= 2:
+            out["fid"] = self._fid("output")
+            if self.identity_count == self.count:
+                out["identity_fid"] = self._fid("source")
+        out["num_pairs"] = self.count
+        return out
+
+
+def evaluate_translation(translate, pairs, num_samples, extractor=None, identity=True,
+                         strict=True):
+    """Metrics of `translate` on the first `num_samples` pairs of `pairs`.
+
+    Args:
+        translate: sources [B, H, W, C] in [-1, 1] -> outputs in [-1, 1] (e.g. a trainer's
+            `sample`).
+        pairs: an iterable of `(source, target[, ...])` batches (a `tf.data.Dataset`).
+        num_samples: pairs to evaluate (the last batch is cut to fit).
+        extractor: see `TranslationEvaluator` (None: no FID).
+        identity: also report the identity baseline (`identity_<metric>`).
+        strict: an input with fewer than `num_samples` pairs is an error; False: evaluate
+            the pairs it has (the result's `num_pairs` says how many).
+
+    Returns:
+        The `TranslationEvaluator.result()` dict.
+
+    Raises:
+        ValueError: `pairs` holds fewer than `num_samples` pairs, or none.
+    """
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+        raise ValueError(f"`num_samples` must be a positive integer. Received: {num_samples!r}")
+    evaluator = TranslationEvaluator(extractor, identity)
+    seen = 0
+    for batch in pairs:
+        source, target = (np.asarray(x, np.float32) for x in batch[:2])
+        take = min(len(source), num_samples - seen)
+        source, target = source[:take], target[:take]
+        evaluator.update(source, translate(source), target)
+        seen += take
+        if seen >= num_samples:
+            break
+    if seen < num_samples and (strict or not seen):
+        raise ValueError(
+            f"The evaluation input holds {seen} pairs, fewer than num_samples={num_samples}: "
+            f"evaluate at most {seen}.")
+    return evaluator.result()
+
+
+def describe(metrics):
+    """One line: PSNR / SSIM / L1 / FID, with the identity baseline when present."""
+    parts = []
+    for name, label, fmt in (("psnr", "PSNR", "{:.2f} dB"), ("ssim", "SSIM", "{:.3f}"),
+                             ("l1", "L1", "{:.3f}"), ("fid", "FID", "{:.2f}")):
+        if name in metrics:
+            text = f"{label} {fmt.format(metrics[name])}"
+            if f"identity_{name}" in metrics and math.isfinite(metrics[f"identity_{name}"]):
+                text += f" (identity {fmt.format(metrics[f'identity_{name}'])})"
+            parts.append(text)
+    return ", ".join(parts)
