@@ -646,4 +646,6 @@ class PeriodicTranslationEvaluation(PeriodicEvaluation):
             print(f"\nstep {step}: {describe(metrics)} ({seconds:.1f} s)", flush=True)
         self._last_step = step
         return metrics
+
+
 from tfgans.health import TrainingHealth  # noqa: E402  (it imports global_step from here)

@@ -12,6 +12,13 @@ Example:
 """
 
 from tfgans.layers import NORMALIZATIONS
+from tfgans.models.autoencoder import (
+    BEGANDiscriminator,
+    BEGANGenerator,
+    EBGANDiscriminator,
+    build_began,
+    build_ebgan,
+)
 from tfgans.models.adapters import OneHotChannelsDiscriminator, OneHotConcatGenerator
 from tfgans.models.biggan import BigGANGenerator, build_biggan
 from tfgans.models.common import START_SIZES
@@ -193,11 +200,44 @@ PRESETS.register("pix2pix", Preset(
     "on (source, output) pairs, instance norm, non-saturating + 100 * L1",
     reference="https://arxiv.org/abs/1611.07004",
 ))
+# ------------------------------------------- auto-encoder discriminators (zoo II, issue 16)
+
+PRESETS.register("began", Preset(
+    "began", trainer="began", build=build_began,
+    keys={
+        "width": Key(64, "int", low=1, doc="filters of every convolution (the paper's n)"),
+        "embedding_dim": Key(64, "int", low=1,
+                             doc="size of the discriminator's embedding h (the paper's N_h)"),
+    },
+    # Berthelot et al. 2017, section 4.1: Adam at 1e-4 (the paper's range 5e-5 - 1e-4;
+    # beta_1 0.5 as in the common implementations: the paper names only Adam), batch 16,
+    # N_z = N_h = 64, gamma 0.5 (figures show 0.3-0.7), lambda_k 0.001, k_0 = 0, L1.
+    defaults={"optimizer.generator_lr": 1e-4, "optimizer.discriminator_lr": 1e-4,
+              "optimizer.beta_1": 0.5, "optimizer.beta_2": 0.999, "data.batch_size": 16},
+    image_sizes=tuple(START_SIZES),
+    doc="BEGAN (Berthelot et al. 2017): auto-encoder D, L1, equilibrium controller k_t",
+    reference="https://arxiv.org/abs/1703.10717",
+))
+PRESETS.register("ebgan", Preset(
+    "ebgan", trainer="ebgan", build=build_ebgan,
+    keys={
+        "width": Key(64, "int", low=1, doc="base filters of G and of D's encoder"),
+        "synchronized_bn": Key(True, "bool",
+                               doc="batch norm with the statistics of the global batch"),
+    },
+    # Zhao et al. 2017: Adam 1e-3 with beta_1 0.5, EBGAN-PT with pull-away weight 0.1,
+    # batch 64; the margin is in this library's energy units (per-pixel MSE).
+    defaults={"optimizer.generator_lr": 1e-3, "optimizer.discriminator_lr": 1e-3,
+              "optimizer.beta_1": 0.5, "optimizer.beta_2": 0.999},
+    image_sizes=tuple(START_SIZES),
+    doc="EBGAN-PT (Zhao et al. 2017): auto-encoder energy D, margin, pull-away term",
+    reference="https://arxiv.org/abs/1609.03126",
+))
 
 
 def get(name):
     """Returns the preset registered as `name` ("dcgan", "mlp", "sngan", "sagan",
-    "biggan"); calling it builds the networks.
+    "biggan", "began", "ebgan"); calling it builds the networks.
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.
@@ -211,6 +251,9 @@ __all__ = [
     "UNetGenerator",
     "build_pix2pix",
     "patchgan_receptive_field",
+    "BEGANDiscriminator",
+    "BEGANGenerator",
+    "EBGANDiscriminator",
     "BigGANGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
@@ -221,8 +264,10 @@ __all__ = [
     "Preset",
     "ResNetDiscriminator",
     "ResNetGenerator",
+    "build_began",
     "build_biggan",
     "build_dcgan",
+    "build_ebgan",
     "build_mlp",
     "build_sagan",
     "build_sngan",

@@ -1,8 +1,12 @@
 """Trainers: keras.Models whose train_step holds all of tfgans' gradient code.
 
-`Trainer` is the contract every GAN family keeps; `GAN` is the noise -> image family.
+`Trainer` is the contract every GAN family keeps; `GAN` is the noise -> image family;
+`BEGAN` and `EBGAN` are noise -> image trainers with auto-encoder discriminators.
 """
 
+from tfgans.training.began import BEGAN
+from tfgans.training.ebgan import EBGAN
+from tfgans.training.energy import AutoEncoderGAN
 from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample_noise
 from tfgans.training.pix2pix import Pix2Pix
 from tfgans.training.trainer import (
@@ -23,6 +27,8 @@ from tfgans.registry import Registry
 TRAINERS = Registry("trainer")
 TRAINERS.register("gan", GAN)
 TRAINERS.register("pix2pix", Pix2Pix)
+TRAINERS.register("began", BEGAN)
+TRAINERS.register("ebgan", EBGAN)
 
 
 def get_trainer(name):
@@ -32,6 +38,9 @@ def get_trainer(name):
 
 __all__ = [
     "AUTO_JIT_ON_CPU",
+    "AutoEncoderGAN",
+    "BEGAN",
+    "EBGAN",
     "TRAINERS",
     "get_trainer",
     "ExecutionError",
