@@ -353,6 +353,26 @@ def parse_codes(text):
     return values
 
 
+def _check_codes(model_dir, codes, num_samples):
+    """InfoGAN codes for `generate`, checked against the run's config.yaml before the run is
+    loaded: float32 [num_samples, num_codes], NaN for drawn."""
+    from tfgans.training.infogan import check_codes
+
+    if isinstance(codes, str):
+        codes = parse_codes(codes)
+    path = os.path.join(model_dir, CONFIG_FILE)
+    if not os.path.exists(path):
+        return codes  # load_run says what is missing
+    model = load_config(path).model
+    if "categorical_codes" not in model:
+        raise RunError(f"--codes given, but the run in {model_dir} is not an InfoGAN run.")
+    try:
+        return check_codes(codes, num_samples, model.categorical_codes, model.categories,
+                           model.continuous_codes)
+    except ValueError as e:
+        raise RunError(f"--codes: {e}") from None
+
+
 def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, codes=None):
     """Writes a PNG grid of `num_samples` images of the run in `model_dir` to `out`.
 
@@ -386,21 +406,12 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, 
         raise RunError(f"The output {out} is a folder: name a .png file.")
     if truncation is not None and not (math.isfinite(truncation) and truncation > 0):
         raise RunError(f"--truncation must be a number > 0. Received: --truncation {truncation}")
-    if isinstance(codes, str):
-        codes = parse_codes(codes)
+    extra = {} if truncation is None else {"truncation": float(truncation)}
+    if codes is not None:
+        extra["codes"] = _check_codes(model_dir, codes, num_samples)
     config, estimator = load_run(model_dir)
     check_writable(os.path.dirname(os.path.abspath(out)), "output folder")
     classes = config.data.num_classes if "num_classes" in config.data else None
-    extra = {} if truncation is None else {"truncation": float(truncation)}
-    if codes is not None:
-        from tfgans.training import InfoGAN
-
-        if not isinstance(estimator.trainer, InfoGAN):
-            raise RunError(f"--codes given, but the run in {model_dir} is not an InfoGAN run.")
-        try:
-            extra["codes"] = estimator.trainer.check_codes(codes, num_samples)
-        except ValueError as e:
-            raise RunError(f"--codes: {e}") from None
     if labels is not None:
         labels = [int(x) for x in labels]
         if classes is None:

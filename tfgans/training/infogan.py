@@ -68,6 +68,38 @@ def code_vector(codes, categorical_codes, categories):
     return tf.concat([one_hot, codes[:, categorical_codes:]], axis=1)
 
 
+def check_codes(codes, num_samples, categorical_codes, categories, continuous_codes):
+    """Returns `codes` as float32 [num_samples, categorical + continuous] (NaN: drawn from
+    the prior), or raises one clear ValueError. A 1-D row is used for every sample."""
+    n_cat, k = categorical_codes, categories
+    num_codes = categorical_codes + continuous_codes
+    layout = (f"{num_codes} values per sample: {n_cat} categorical id(s) in "
+              f"[0, {k - 1}], then {continuous_codes} continuous value(s), "
+              "NaN for 'draw from the prior'")
+    try:
+        array = np.asarray(codes, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError(f"`codes` must be numbers ({layout}). Received: {codes!r}") from None
+    if array.ndim == 1:
+        array = np.broadcast_to(array, (num_samples, array.shape[0]))
+    if array.ndim != 2 or array.shape != (num_samples, num_codes):
+        raise ValueError(
+            f"`codes` must have shape [{num_codes}] (one row for all samples) or "
+            f"[num_samples={num_samples}, {num_codes}] ({layout}). Received shape "
+            f"{np.shape(codes)}.")
+    ids = array[:, :n_cat]
+    known = ids[~np.isnan(ids)]
+    if known.size and (np.any(known != np.round(known)) or known.min() < 0
+                       or known.max() > k - 1):
+        bad = known[(known != np.round(known)) | (known < 0) | (known > k - 1)][0]
+        raise ValueError(
+            f"Categorical codes must be integer ids in [0, {k - 1}] (the first {n_cat} "
+            f"value(s) of a row). Received: {bad:g}")
+    if np.any(np.isinf(array)):
+        raise ValueError(f"`codes` must be finite numbers or NaN ({layout}).")
+    return np.array(array)
+
+
 def resolve_settings(loss="non_saturating", gradient_penalty=None, penalty_type="wgan_gp",
                      penalty_target=1.0, one_sided_penalty=False, weight_clip=None,
                      n_critic=None, label_smoothing=0.0, info_weight=1.0,
@@ -363,33 +395,8 @@ class InfoGAN(GAN):
 
     def check_codes(self, codes, num_samples):
         """Returns `codes` as float32 [num_samples, num_codes] (NaN: drawn), or raises one
-        clear ValueError. One row is used for every sample."""
-        n_cat, k, _ = self._sizes()
-        layout = (f"{self.num_codes} values per sample: {n_cat} categorical id(s) in "
-                  f"[0, {k - 1}], then {self.continuous_codes} continuous value(s), "
-                  "NaN for 'draw from the prior'")
-        try:
-            array = np.asarray(codes, dtype=np.float32)
-        except (TypeError, ValueError):
-            raise ValueError(f"`codes` must be numbers ({layout}). Received: {codes!r}") from None
-        if array.ndim == 1:
-            array = np.broadcast_to(array, (num_samples, array.shape[0]))
-        if array.ndim != 2 or array.shape != (num_samples, self.num_codes):
-            raise ValueError(
-                f"`codes` must have shape [{self.num_codes}] (one row for all samples) or "
-                f"[num_samples={num_samples}, {self.num_codes}] ({layout}). Received shape "
-                f"{np.shape(codes)}.")
-        ids = array[:, :n_cat]
-        known = ids[~np.isnan(ids)]
-        if known.size and (np.any(known != np.round(known)) or known.min() < 0
-                           or known.max() > k - 1):
-            bad = known[(known != np.round(known)) | (known < 0) | (known > k - 1)][0]
-            raise ValueError(
-                f"Categorical codes must be integer ids in [0, {k - 1}] (the first {n_cat} "
-                f"value(s) of a row). Received: {bad:g}")
-        if np.any(np.isinf(array)):
-            raise ValueError(f"`codes` must be finite numbers or NaN ({layout}).")
-        return np.array(array)
+        clear ValueError (see `check_codes`)."""
+        return check_codes(codes, num_samples, *self._sizes())
 
     def generate(self, num_samples=64, seed=0, codes=None, batch_size=256, truncation=None):
         """Samples images in [-1, 1] from the (EMA) generator.
