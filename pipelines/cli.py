@@ -136,8 +136,8 @@ def _add_generate(subparsers):
     parser.add_argument(
         "--codes", metavar="C,C,...",
         help="InfoGAN runs: one value per code for every image, the categorical codes' ids "
-        "then the continuous values, * for a code drawn per image (e.g. 3,*,0.5: category 3, "
-        "first continuous code drawn, second 0.5; default: all drawn)",
+        "then the continuous values, * for a code drawn per image (quoted, e.g. '3,*,0.5': "
+        "category 3, first continuous code drawn, second 0.5; default: all drawn)",
     )
     parser.set_defaults(func=_generate)
 

@@ -488,7 +488,8 @@ class InfoGAN(GAN):
 
     def evaluation_samples(self, num_samples, seed=0):
         """Images of `evaluation_codes` (no labels: InfoGAN is unconditional)."""
-        return self.generate(num_samples, seed, codes=self.evaluation_codes(num_samples, seed)), None
+        codes = self.evaluation_codes(num_samples, seed)
+        return self.generate(num_samples, seed, codes=codes), None
 
     def evaluation_metrics(self, extractor, num_samples, seed=0):
         """How the first categorical code matches the classes a classifier (the feature
