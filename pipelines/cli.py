@@ -2,7 +2,7 @@
 
     tfgans train CONFIG [--set key=value ...] [--model-dir DIR]
     tfgans generate MODEL_DIR --num N --out FILE.png [--seed S] [--labels ID ...]
-                    [--truncation T]
+                    [--truncation T] [--codes C,C,...]
     tfgans evaluate MODEL_DIR [--num-samples N] [--seed S] [--extractor NAME]
     tfgans translate MODEL_DIR IN.png|IN_DIR --out OUT.png|OUT_DIR
     tfgans export MODEL_DIR --export-dir DIR [--version N] [--overwrite]
@@ -134,6 +134,12 @@ def _add_generate(subparsers):
         help="the truncation trick (BigGAN): noise from a normal truncated to [-T, T], T > 0; "
         "smaller T: less variety, higher fidelity (default: no truncation)",
     )
+    parser.add_argument(
+        "--codes", metavar="C,C,...",
+        help="InfoGAN runs: one value per code for every image, the categorical codes' ids "
+        "then the continuous values, * for a code drawn per image (quoted, e.g. '3,*,0.5': "
+        "category 3, first continuous code drawn, second 0.5; default: all drawn)",
+    )
     parser.set_defaults(func=_generate)
 
 
@@ -143,7 +149,7 @@ def _generate(args):
     if args.num <= 0:
         raise run.RunError(f"--num must be positive. Received: --num {args.num}")
     path = run.generate(args.model_dir, args.num, args.out, seed=args.seed, labels=args.labels,
-                        truncation=args.truncation)
+                        truncation=args.truncation, codes=args.codes)
     print(f"Wrote {args.num} samples to {path}")
     return 0
 
@@ -191,6 +197,8 @@ _TABLE = [
     ("recall", "recall", "{:.4f}"),
     ("intra_fid", "intra-class FID", "{:.3f}"),
     ("class_accuracy", "class accuracy", "{:.4f}"),
+    ("code_nmi", "code/class NMI", "{:.4f}"),
+    ("code_classes", "code majority classes", "{:d}"),
     ("d_loss", "d_loss", "{:.4f}"),
     ("g_loss", "g_loss", "{:.4f}"),
 ]

@@ -335,7 +335,50 @@ def load_run(model_dir, verbose=0):
     return config, estimator
 
 
-def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None):
+def parse_codes(text):
+    """InfoGAN codes from the command line: comma-separated values, one per code (the
+    categorical codes' ids, then the continuous values), `*` for "drawn from the prior",
+    e.g. "3,*,0.5". Returns a list of floats (NaN for `*`)."""
+    values = []
+    for item in str(text).split(","):
+        item = item.strip()
+        if item == "*":
+            values.append(float("nan"))
+            continue
+        try:
+            value = float(item)
+        except ValueError:
+            value = float("nan")
+        if not math.isfinite(value):
+            raise RunError(
+                "--codes takes comma-separated numbers, one per code (categorical ids, then "
+                f"continuous values), or * for a code drawn per image, e.g. 3,*,0.5. "
+                f"Received: --codes {text}")
+        values.append(value)
+    return values
+
+
+def _check_codes(model_dir, codes, num_samples):
+    """InfoGAN codes for `generate`, checked against the run's config.yaml before the run is
+    loaded: float32 [num_samples, num_codes], NaN for drawn."""
+    from tfgans.training.infogan import check_codes
+
+    if isinstance(codes, str):
+        codes = parse_codes(codes)
+    path = os.path.join(model_dir, CONFIG_FILE)
+    if not os.path.exists(path):
+        return codes  # load_run says what is missing
+    model = load_config(path).model
+    if "categorical_codes" not in model:
+        raise RunError(f"--codes given, but the run in {model_dir} is not an InfoGAN run.")
+    try:
+        return check_codes(codes, num_samples, model.categorical_codes, model.categories,
+                           model.continuous_codes)
+    except ValueError as e:
+        raise RunError(f"--codes: {e}") from None
+
+
+def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, codes=None):
     """Writes a PNG grid of `num_samples` images of the run in `model_dir` to `out`.
 
     Args:
@@ -343,6 +386,8 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None):
             one class id for every sample, or one id per sample.
         truncation: None, or a threshold > 0: noise truncated to [-t, t] (the truncation
             trick, `GAN.generate(..., truncation=t)`).
+        codes: InfoGAN runs: None (drawn), or a string for `parse_codes` ("3,*,0.5") or
+            a sequence of one value per code (NaN: drawn), used for every image.
 
     Returns:
         `out`.
@@ -366,6 +411,9 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None):
         raise RunError(f"The output {out} is a folder: name a .png file.")
     if truncation is not None and not (math.isfinite(truncation) and truncation > 0):
         raise RunError(f"--truncation must be a number > 0. Received: --truncation {truncation}")
+    extra = {} if truncation is None else {"truncation": float(truncation)}
+    if codes is not None:
+        extra["codes"] = _check_codes(model_dir, codes, num_samples)
     config, estimator = load_run(model_dir)
     check_writable(os.path.dirname(os.path.abspath(out)), "output folder")
     classes = config.data.num_classes if "num_classes" in config.data else None
@@ -382,7 +430,6 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None):
         bad = [x for x in labels if not 0 <= x < classes]
         if bad:
             raise RunError(f"Labels must be class ids in [0, {classes - 1}]. Received: {bad[0]}")
-    extra = {} if truncation is None else {"truncation": float(truncation)}
     images = estimator.predict(num_samples=num_samples, seed=seed, labels=labels, **extra)
     columns = math.ceil(math.sqrt(num_samples))
     if classes is not None and labels is None and num_samples >= classes:

@@ -807,7 +807,8 @@ class Estimator:
         Returns:
             {"fid", "kid", "kid_std", "inception_score", "inception_score_std",
             "precision", "recall", "num_real", "num_fake", ["intra_fid",
-            "class_accuracy"], "d_loss", "g_loss", "d_real", "d_fake", "step"}; with
+            "class_accuracy"], ["code_nmi", "code_classes"] (InfoGAN: its
+            `evaluation_metrics`), "d_loss", "g_loss", "d_real", "d_fake", "step"}; with
             `extractor=None` only the losses and "step". Image -> image trainers (family
             "image_to_image"): "psnr", "ssim", "l1", ["fid"], the identity baseline's
             "identity_<metric>", "num_pairs", the test losses and "step", on the first
@@ -853,6 +854,8 @@ class Estimator:
             metrics = callbacks_lib.evaluate_generator(
                 self.trainer, evaluator, num_samples, seed, progress=progress, per_class=per_class
             )
+            metrics.update(self.trainer.evaluation_metrics(evaluator.extractor, num_samples,
+                                                           seed))
             if steps is None:
                 batch = dataset.element_spec
                 batch = (batch[0] if isinstance(batch, (tuple, list)) else batch).shape[0]

@@ -400,11 +400,19 @@ def _image_to_image_archive(model, image_shape, max_num_samples):
     return archive, examples
 
 
+def _infogan_archive(model, **options):
+    """InfoGAN's signatures (`noise` + `codes`; see `tfgans.export_infogan`)."""
+    from tfgans.export_infogan import infogan_archive
+
+    return infogan_archive(model, **options)
+
+
 #: Signature builders by `ExportSpec.kind`: (model, **options, max_num_samples) ->
 #: (archive, {signature: example inputs}).
 _BUILDERS = {
     "noise_to_image": _noise_to_image_archive,
     "image_to_image": _image_to_image_archive,
+    "infogan": _infogan_archive,
 }
 
 

@@ -23,6 +23,8 @@ from tfgans.models.adapters import OneHotChannelsDiscriminator, OneHotConcatGene
 from tfgans.models.biggan import BigGANGenerator, build_biggan
 from tfgans.models.common import START_SIZES
 from tfgans.models.dcgan import DCGANDiscriminator, DCGANGenerator, build_dcgan
+from tfgans.models.infogan import CODE_KEYS as INFOGAN_CODE_KEYS
+from tfgans.models.infogan import InfoGANDiscriminator, InfoGANGenerator, build_infogan
 from tfgans.models.mlp import MLPDiscriminator, MLPGenerator, build_mlp
 from tfgans.models.pix2pix import (
     PatchGANDiscriminator,
@@ -233,6 +235,30 @@ PRESETS.register("ebgan", Preset(
     doc="EBGAN-PT (Zhao et al. 2017): auto-encoder energy D, margin, pull-away term",
     reference="https://arxiv.org/abs/1609.03126",
 ))
+# ------------------------------------------------------------------- InfoGAN (zoo II)
+
+PRESETS.register("infogan", Preset(
+    "infogan", trainer="infogan", build=build_infogan,
+    keys={
+        "width": Key(64, "int", low=1,
+                     doc="base filters: the paper's 64 (D: 64, 128, FC 1024; G: FC 1024, "
+                     "7x7x128, 64)"),
+        **INFOGAN_CODE_KEYS,
+    },
+    # Chen et al. 2016, appendix C.1 (MNIST): 62 noise variables, one 10-way categorical
+    # and two continuous codes; Adam with beta_1 0.5, D 2e-4, G 1e-3; the non-saturating
+    # loss, batch norm in both networks, no weight average; batch 128 as the authors'
+    # code (openai/InfoGAN, run_mnist_exp.py). lambda: 1 for the categorical code,
+    # 0.1 for the continuous ones ("a smaller lambda", section 6).
+    defaults={"model.latent_dim": 62, "loss.name": "non_saturating", "loss.n_critic": 1,
+              "loss.gradient_penalty": 0.0, "optimizer.generator_lr": 1e-3,
+              "optimizer.discriminator_lr": 2e-4, "optimizer.beta_1": 0.5,
+              "optimizer.beta_2": 0.999, "data.batch_size": 128, "train.ema": 0.0},
+    image_sizes=(28,),
+    doc="InfoGAN (Chen et al. 2016): categorical + continuous codes, a Q head on D's body, "
+    "the mutual-information bound",
+    reference="https://arxiv.org/abs/1606.03657",
+))
 
 
 def get(name):
@@ -257,6 +283,8 @@ __all__ = [
     "BigGANGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "InfoGANDiscriminator",
+    "InfoGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
     "OneHotChannelsDiscriminator",
@@ -268,6 +296,7 @@ __all__ = [
     "build_biggan",
     "build_dcgan",
     "build_ebgan",
+    "build_infogan",
     "build_mlp",
     "build_sagan",
     "build_sngan",

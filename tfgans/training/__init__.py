@@ -9,6 +9,7 @@ from tfgans.training.ebgan import EBGAN
 from tfgans.training.energy import AutoEncoderGAN
 from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample_noise
 from tfgans.training.pix2pix import Pix2Pix
+from tfgans.training.infogan import InfoGAN
 from tfgans.training.trainer import (
     AUTO_JIT_ON_CPU,
     ExecutionError,
@@ -29,6 +30,7 @@ TRAINERS.register("gan", GAN)
 TRAINERS.register("pix2pix", Pix2Pix)
 TRAINERS.register("began", BEGAN)
 TRAINERS.register("ebgan", EBGAN)
+TRAINERS.register("infogan", InfoGAN)
 
 
 def get_trainer(name):
@@ -46,6 +48,7 @@ __all__ = [
     "ExecutionError",
     "ExportSpec",
     "GAN",
+    "InfoGAN",
     "NonFiniteLossError",
     "Pix2Pix",
     "StopOnNonFinite",

@@ -577,6 +577,12 @@ class Trainer(keras.Model):
         """Returns (images in [-1, 1], labels or None) to evaluate against real data."""
         raise NotImplementedError(f"{type(self).__name__} must define evaluation_samples().")
 
+    def evaluation_metrics(self, extractor, num_samples, seed=0):
+        """The family's own metrics, measured with the evaluation's feature extractor
+        (`Estimator.evaluate` adds them; InfoGAN: how its categorical code matches the
+        extractor's classes). None by default: {}."""
+        return {}
+
     def export_spec(self):
         """Returns the `ExportSpec` of what this trainer serves."""
         raise NotImplementedError(f"{type(self).__name__} must define export_spec().")
