@@ -127,8 +127,6 @@ class TrainingHealth(keras.callbacks.Callback):
         if self.loss is None:
             settings = getattr(self.model, "settings", lambda: {})()
             self.loss = str(settings.get("loss", "wasserstein"))
-        if isinstance(self.classifier, str):
-            self.classifier = self._load_classifier(self.classifier)
         step = self._step()
         self._last_check = self._last_sample = step
         if self.path and os.path.exists(self.path):
@@ -307,6 +305,8 @@ class TrainingHealth(keras.callbacks.Callback):
         duplicates = float(np.mean(nearest <= scale))
         values["near_duplicate_rate"] = duplicates
         collapse, why = duplicates > 0.5, f"{duplicates:.0%} of a fixed batch of samples are near-duplicates"
+        if isinstance(self.classifier, str):  # loaded at the first sample check
+            self.classifier = self._load_classifier(self.classifier)
         if self.classifier is not None and labels is None and samples.ndim == 4:
             logits = self._logits(samples)
             shares = np.bincount(np.argmax(logits, -1), minlength=logits.shape[-1]) / len(logits)
