@@ -19,6 +19,7 @@ setup(
         "tensorboard>=2.16",
         "pyyaml>=6",
         "numpy",
+        "pillow",  # GIF latent walks (tfgans generate --interpolate N --out walk.gif)
     ],
     extras_require={
         # tensorflow-serving-api: the export tests build PredictRequests and warm-up files.

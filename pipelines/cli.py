@@ -3,6 +3,7 @@
     tfgans train CONFIG [--set key=value ...] [--model-dir DIR]
     tfgans generate MODEL_DIR --num N --out FILE.png [--seed S] [--labels ID ...]
                     [--truncation T] [--codes C,C,...]
+    tfgans generate MODEL_DIR --interpolate N [--steps S] --out FILE.png|FILE.gif
     tfgans evaluate MODEL_DIR [--num-samples N] [--seed S] [--extractor NAME]
     tfgans translate MODEL_DIR IN.png|IN_DIR --out OUT.png|OUT_DIR
     tfgans export MODEL_DIR --export-dir DIR [--version N] [--overwrite]
@@ -121,8 +122,16 @@ def _add_generate(subparsers):
         "MODEL_DIR and writes them as one PNG grid.",
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")
-    parser.add_argument("--num", type=int, required=True, metavar="N", help="number of images")
-    parser.add_argument("--out", required=True, metavar="FILE.png", help="output PNG file")
+    parser.add_argument("--num", type=int, metavar="N", help="number of images")
+    parser.add_argument(
+        "--interpolate", type=int, metavar="N",
+        help="instead of --num: N latent walks, one row each, spherical interpolation from "
+        "the noise of sample 2r to that of 2r+1 of --seed in --steps images; with a .gif "
+        "--out, an animation along the walks")
+    parser.add_argument("--steps", type=int, default=8, metavar="S",
+                        help="--interpolate: images per walk, ends included (default 8)")
+    parser.add_argument("--out", required=True, metavar="FILE.png",
+                        help="output PNG file (--interpolate: .png or .gif)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     parser.add_argument(
         "--labels", type=int, nargs="+", metavar="ID",
@@ -146,6 +155,17 @@ def _add_generate(subparsers):
 def _generate(args):
     from pipelines import run
 
+    if (args.num is None) == (args.interpolate is None):
+        raise run.RunError("Give --num N (a grid of samples) or --interpolate N (N latent "
+                           "walks), not both and not neither.")
+    if args.interpolate is not None:
+        if args.truncation is not None or args.codes is not None:
+            raise run.RunError("--interpolate walks the plain noise: leave out --truncation "
+                               "and --codes.")
+        path = run.interpolate(args.model_dir, args.interpolate, args.out, steps=args.steps,
+                               seed=args.seed, labels=args.labels)
+        print(f"Wrote {args.interpolate} latent walks of {args.steps} images to {path}")
+        return 0
     if args.num <= 0:
         raise run.RunError(f"--num must be positive. Received: --num {args.num}")
     path = run.generate(args.model_dir, args.num, args.out, seed=args.seed, labels=args.labels,

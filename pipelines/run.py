@@ -437,6 +437,57 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, 
     return write_png(out, image_grid(images, columns=columns))
 
 
+def interpolate(model_dir, rows, out, steps=8, seed=0, labels=None):
+    """Writes `rows` latent walks of `steps` images each (`tfgans.latent.interpolation_grid`)
+    of the run in `model_dir` to `out`: a PNG grid, one walk per row, or a .gif whose frame
+    t shows every walk's image t (forth and back, so it loops smoothly). Returns `out`."""
+    import io
+
+    from tfgans import latent
+    from tfgans.callbacks import image_grid, write_png
+    from tfgans.files import atomic_write, check_writable
+
+    for name, value, low in (("--interpolate", rows, 1), ("--steps", steps, 2)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise RunError(f"{name} must be an integer >= {low}. Received: {name} {value!r}")
+    if rows * steps > MAX_GENERATE:
+        raise RunError(f"A walk grid holds at most {MAX_GENERATE} images. Received: "
+                       f"--interpolate {rows} x --steps {steps}.")
+    kind = os.path.splitext(str(out))[1].lower()
+    if kind not in (".png", ".gif"):
+        raise RunError(f"The output must be a .png or .gif file. Received: {out}")
+    if os.path.isdir(out):
+        raise RunError(f"The output {out} is a folder: name a .png or .gif file.")
+    config, estimator = load_run(model_dir)
+    trainer = estimator.trainer
+    if not hasattr(trainer, "generate_from_noise"):
+        raise RunError(f"The run in {model_dir} does not map noise to images: latent walks "
+                       "need a noise -> image run.")
+    check_writable(os.path.dirname(os.path.abspath(out)), "output folder")
+    classes = getattr(trainer, "num_classes", None)
+    if labels is not None:
+        if classes is None:
+            raise RunError(f"--labels given, but the run in {model_dir} is not conditional.")
+        if len(labels) not in (1, rows) or any(not 0 <= x < classes for x in labels):
+            raise RunError(f"Give one class id in [0, {classes - 1}], or one per walk "
+                           f"({rows}). Received: {list(labels)}")
+    images, columns = latent.interpolation_grid(trainer, rows, steps, seed, labels=labels)
+    if kind == ".png":
+        return write_png(out, image_grid(images, columns=columns))
+    from PIL import Image
+
+    walks = images.reshape((rows, steps) + images.shape[1:])
+    frames = []
+    for t in list(range(steps)) + list(range(steps - 2, 0, -1)):
+        grid = image_grid(walks[:, t], columns=math.ceil(math.sqrt(rows)))
+        frames.append(Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid))
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=120, loop=0)
+    atomic_write(out, buffer.getvalue())
+    return out
+
+
 def export(model_dir, export_dir, version=None, overwrite=False):
     """Exports the (EMA) generator of the run in `model_dir` for TF Serving.
 

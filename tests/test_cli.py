@@ -81,6 +81,18 @@ def test_train_resume_generate(project, capsys):
     fails(capsys, ["generate", "run", "--num", "2", "--out", "g.png", "--labels", "1"],
           "not conditional")
 
+    # Latent walks: a PNG row per walk, and a looping GIF.
+    assert cli.main(["generate", "run", "--interpolate", "2", "--steps", "3",
+                     "--out", "walk.png"]) == 0
+    walk = tf.io.decode_png((project / "walk.png").read_bytes()).numpy()
+    assert walk.shape == (2 * 10 + 2, 3 * 10 + 2, 1)
+    assert cli.main(["generate", "run", "--interpolate", "2", "--out", "walk.gif"]) == 0
+    frames = tf.io.decode_gif((project / "walk.gif").read_bytes()).numpy()
+    assert frames.shape[0] == 8 + 6  # forth and back
+    fails(capsys, ["generate", "run", "--num", "2", "--interpolate", "2", "--out", "w.png"],
+          "Give --num N (a grid of samples) or --interpolate N")
+    fails(capsys, ["generate", "run", "--interpolate", "2", "--out", "w.jpg"], ".png or .gif")
+
 
 def test_default_model_dir_is_runs_config_name(project):
     from pipelines import run

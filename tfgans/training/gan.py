@@ -675,6 +675,16 @@ class GAN(Trainer):
             raise ValueError(f"`num_samples` must be positive. Received: num_samples={num_samples}")
         num_samples = int(num_samples)
         noise = sample_noise(num_samples, self.latent_dim, seed, check_truncation(truncation))
+        return self.generate_from_noise(noise, labels, batch_size)
+
+    def generate_from_noise(self, noise, labels=None, batch_size=256):
+        """Images in [-1, 1] from the (EMA) generator for given noise [N, latent_dim]
+        (e.g. interpolated: `tfgans.latent`); `labels` as for `generate`."""
+        noise = tf.convert_to_tensor(noise, tf.float32)
+        if noise.shape.rank != 2 or noise.shape[-1] != self.latent_dim:
+            raise ValueError(f"`noise` must be [N, latent_dim={self.latent_dim}]. Received "
+                             f"shape {tuple(noise.shape)}.")
+        num_samples = int(noise.shape[0])
         if self.num_classes is not None:
             labels = generation_labels(num_samples, self.num_classes, labels)
         elif labels is not None:
