@@ -382,7 +382,8 @@ def main(argv=None):
             saved = getattr(e, "saved", None)
             saved = (f"; saved {os.path.basename(saved)}: run the same command to resume"
                      if saved else ": run the same command to resume from the last checkpoint")
-            print(f"{prog}: stopped by SIGTERM{saved}.", file=sys.stderr)
+            where = " (sent to another worker)" if getattr(e, "peer", False) else ""
+            print(f"{prog}: stopped by SIGTERM{where}{saved}.", file=sys.stderr)
             return EXIT_TERMINATED
         print(f"\n{prog}: interrupted; run the same command to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -14,7 +14,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -38,7 +37,6 @@ eval: {{every: 0}}
 """
 EXIT_PEER_FAILURE = 75
 RUN_TIMEOUT = 300  # seconds a whole two-worker run may take on 2 busy cores
-STOP_TIMEOUT = 90  # seconds the survivor may take to exit after its peer is killed
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +97,28 @@ def cli(project, model_dir, *overrides):
     return args
 
 
-def start_workers(project, model_dir, *overrides, trace=None):
+# `tfgans train ...` that sends itself signal SIG at the end of global step STEP: a fault
+# placed at a deterministic point (pipelines.run.eval_callbacks gets one more callback).
+SIGNAL_AT_STEP = """\
+import os, signal, sys
+import keras
+from pipelines import cli, run
+
+class SignalAt(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.step.numpy()) == {step}:
+            os.kill(os.getpid(), signal.{sig})
+
+eval_callbacks = run.eval_callbacks
+run.eval_callbacks = lambda *args: eval_callbacks(*args) + [SignalAt()]
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def start_workers(project, model_dir, *overrides, trace=None, signal_at=None):
     """Starts the two workers of a multi_worker run; worker 1 under strace when `trace`
-    names a log file. Each worker gets its own TMPDIR: project/tmp<i>."""
+    names a log file, or sending itself a signal at a step when `signal_at` is
+    (signal name, step). Each worker gets its own TMPDIR: project/tmp<i>."""
     ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     procs = []
@@ -111,6 +128,9 @@ def start_workers(project, model_dir, *overrides, trace=None):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         args = cli(project, model_dir, "distribute.strategy=multi_worker",
                    "distribute.peer_timeout=45", *overrides)
+        if index == 1 and signal_at:
+            sig, step = signal_at
+            args = [sys.executable, "-c", SIGNAL_AT_STEP.format(sig=sig, step=step)] + args[3:]
         if index == 1 and trace:
             args = ["strace", "-f", "--seccomp-bpf", "-o", trace, "-e",
                     "trace=openat,creat,rename,renameat,renameat2,mkdir,mkdirat,unlink,unlinkat,"
@@ -188,33 +208,49 @@ def test_two_workers_equal_one_process_and_only_the_chief_writes(project, refere
     assert sorted(os.listdir(model_dir)) == sorted(os.listdir(project / "reference"))
 
 
-def test_killed_worker_stops_the_survivor_and_a_restart_resumes_exactly(project, reference):
+def test_sigterm_or_a_killed_worker_stops_all_and_a_restart_resumes_exactly(project, reference):
     model_dir = str(project / "killed")
-    procs = start_workers(project, model_dir)
     state = os.path.join(model_dir, "checkpoints", "checkpoint")
-    deadline = time.monotonic() + RUN_TIMEOUT
-    while not os.path.exists(state):
-        assert time.monotonic() < deadline, "no checkpoint was written"
-        assert procs[0].poll() is None and procs[1].poll() is None, finish(procs)
-        time.sleep(0.05)
-    procs[1].send_signal(signal.SIGKILL)
+
+    # SIGTERM to worker 1 at the end of step 2: its flag rides step 3's all-reduce, so both
+    # workers stop after step 3, save it together (a step no periodic save writes:
+    # checkpoint_every is 2) and exit 143. Uncoordinated, the chief would wait for worker 1
+    # in step 4's collective until its watchdog ended it (75), unsaved.
+    results = finish(start_workers(project, model_dir, signal_at=("SIGTERM", 2)))
+    for index, (rc, out, err) in enumerate(results):
+        lines = [line for line in err.splitlines() if line.startswith("tfgans")]
+        assert rc == 143, f"worker {index}: {rc}\n{out}\n{err}"
+        peer = " (sent to another worker)" if index == 0 else ""
+        assert lines == [f"tfgans train: stopped by SIGTERM{peer}; saved ckpt-3: run the same "
+                         "command to resume."], err
+    assert tf.train.latest_checkpoint(os.path.dirname(state)).endswith("ckpt-3")
+
+    # kill -9 of worker 1 at the end of step 4 (after that step's checkpoint): the survivor
+    # stops with one line naming the checkpoint to resume from.
+    procs = start_workers(project, model_dir, signal_at=("SIGKILL", 4))
     killed = time.monotonic()
-    (rc, out, err), _ = finish(procs, timeout=STOP_TIMEOUT)
+    (rc, out, err), _ = finish(procs)
     stopped = time.monotonic() - killed
     assert rc == EXIT_PEER_FAILURE, f"{rc}\n{out}\n{err}"
+    assert f"Resuming {model_dir} at step 3" in out
     lines = [line for line in err.splitlines() if line.startswith("tfgans: error:")]
     assert len(lines) == 1, err
     assert "multi-worker training stopped on worker 0 of 2" in lines[0]
     assert "Restart all workers with the same command to resume from the last checkpoint" in lines[0]
     stopped_at = int(tf.train.latest_checkpoint(os.path.dirname(state)).rsplit("-", 1)[1])
-    assert stopped_at < STEPS  # it stopped mid-run
-    print(f"survivor exited {stopped:.1f} s after its peer was killed, at step {stopped_at}")
+    assert stopped_at == 4  # it stopped mid-run
+    print(f"survivor exited {stopped:.1f} s after its start, worker 1 killed at step 4")
 
     results = finish(start_workers(project, model_dir))
     for index, (rc, out, err) in enumerate(results):
         assert rc == 0, f"worker {index} failed on restart ({rc}):\n{out}\n{err}"
-    assert f"Resuming {model_dir} at step" in results[0][1]
-    assert_same_run(checkpoint_values(model_dir), reference)
+    assert f"Resuming {model_dir} at step 4" in results[0][1]
+    # The SIGTERM save is one more save than the reference made: only the checkpoint's
+    # save counter (bookkeeping, not training state) may differ.
+    counter = "save_counter/.ATTRIBUTES/VARIABLE_VALUE"
+    values = checkpoint_values(model_dir)
+    assert values.pop(counter) == reference[counter] + 1
+    assert_same_run(values, {k: v for k, v in reference.items() if k != counter})
     # The killed worker's checkpoint folder is gone too (autograph's files of the killed
     # process are TensorFlow's, not ours).
     assert [n for n in os.listdir(project / "tmp1") if n.startswith("tfgans-")] == []

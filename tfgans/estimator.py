@@ -66,9 +66,12 @@ class CorruptCheckpointError(ValueError):
 class Terminated(KeyboardInterrupt):
     """Training stopped because the process received SIGTERM (a preemption, `kill`,
     Kubernetes, systemd, Slurm). Like Ctrl-C, it is raised after the progress was saved:
-    `saved` is the checkpoint written (None when none could be, e.g. multi-worker)."""
+    `saved` is the checkpoint written (None when none could be). Multi-worker, every
+    worker stops at the same step and saves when any of them receives SIGTERM; `peer` is
+    True on those that did not receive it themselves."""
 
     saved = None
+    peer = False
 
 
 # ------------------------------------------------------------------------ checkpoints
@@ -660,7 +663,8 @@ class Estimator:
         run_callbacks += list(callbacks or [])
         if multi_worker.uses_train_loop(self.strategy):
             with _stop_on_sigterm(stopper):
-                return self._train_multi_worker(dataset, start, max_steps, chunk, run_callbacks)
+                return self._train_multi_worker(dataset, start, max_steps, chunk, run_callbacks,
+                                                stopper)
         try:
             with _stop_on_sigterm(stopper):
                 history = self.trainer.fit(
@@ -699,10 +703,12 @@ class Estimator:
             num_images=self.num_sample_images,
         )]
 
-    def _train_multi_worker(self, dataset, start, max_steps, chunk, callbacks):
+    def _train_multi_worker(self, dataset, start, max_steps, chunk, callbacks, stopper=None):
         """`train` under (MultiWorker)MirroredStrategy: `multi_worker.train_loop` instead of
         `fit` (see `multi_worker.uses_train_loop`), guarded on several workers by a
-        watchdog that ends the process when a peer fails."""
+        watchdog that ends the process when a peer fails. On several workers, `stopper`'s
+        SIGTERM flag goes to every worker with each step (`train_loop`'s `stop_requested`),
+        so that all stop at the same step and save it together."""
         position0 = self.input_position
         history = keras.callbacks.History()
         callbacks = adapt_callbacks(self.trainer, callbacks) + [StopOnNonFinite(), history]
@@ -718,8 +724,12 @@ class Estimator:
                 f"from {resume} in {self.model_dir}."
             )
 
+        stop_requested = None
         if multi_worker.is_multi_worker(self.strategy):
             watchdog = multi_worker.Watchdog(self.peer_timeout, self.first_step_timeout, message)
+            if stopper is not None:
+                stopper.raises = False  # train_loop stops every worker at once instead
+                stop_requested = lambda: stopper.requested  # noqa: E731
         else:
             watchdog = multi_worker.NoWatchdog()
         with watchdog as dog:
@@ -731,7 +741,14 @@ class Estimator:
                     multi_worker.train_loop(
                         self.trainer, self.strategy, dataset, start, max_steps, chunk, callbacks,
                         dog, verbose=self.verbose if self.is_chief else 0,
+                        stop_requested=stop_requested,
                     )
+                except multi_worker.StopRequested as e:
+                    # Every worker is here, after the same step: they save it together.
+                    terminated = Terminated("SIGTERM")
+                    terminated.peer = not e.local
+                    terminated.saved = self._save_progress(position0, start, interrupted=True)
+                    raise terminated from None
                 except KeyboardInterrupt as e:
                     if not multi_worker.is_multi_worker(self.strategy):  # saves need peers
                         path = self._save_progress(position0, start, interrupted=True)
@@ -903,12 +920,13 @@ class _SigtermStop(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.requested = False
+        self.raises = True  # False: multi-worker, where train_loop stops every worker
 
     def request(self, signum=None, frame=None):
         self.requested = True
 
     def _check(self):
-        if self.requested:
+        if self.requested and self.raises:
             raise Terminated("SIGTERM")
 
     def on_train_batch_begin(self, batch, logs=None):

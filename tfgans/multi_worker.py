@@ -17,6 +17,13 @@ from, and ends the process with `os._exit(EXIT_PEER_FAILURE)`. A supervisor (a s
 systemd `Restart=on-failure`, Kubernetes `restartPolicy: OnFailure`) then restarts the
 workers, and they resume exactly from the chief's last checkpoint.
 
+SIGTERM. A worker told to stop (a preemption, Kubernetes deleting the job) must not stop
+alone: its peers would wait for it in the next collective until the watchdog ends them,
+unsaved. So `train_loop` takes `stop_requested` (this worker's SIGTERM flag) and adds it
+to the all-reduce every step already makes: the step after any worker is told to stop,
+every worker sees it, at the same step, and `train_loop` raises `StopRequested` on all of
+them, so that they save that step together (the estimator does) and exit.
+
 Who writes. Only the chief (`strategy.extended.should_checkpoint`) writes into model_dir.
 The other workers take part in every save (a save may run collectives), but into a
 temporary directory of their own that they delete (`worker_dir`).
@@ -60,6 +67,16 @@ def _is_peer_error(error):
 
 class PeerFailureError(RuntimeError):
     """A peer worker failed or stopped responding; this worker cannot go on."""
+
+
+class StopRequested(Exception):
+    """Raised by `train_loop` on every worker, after the same step, when any worker's
+    `stop_requested()` was true: `local` says whether it was this one's."""
+
+    def __init__(self, step, local):
+        super().__init__(f"stop requested at step {step}")
+        self.step = step
+        self.local = local
 
 
 def is_multi_worker(strategy):
@@ -218,24 +235,25 @@ class Watchdog:
 def make_train_function(trainer, strategy):
     """One distributed training step: `strategy.run(trainer.train_step)` on the next batch of a
     distributed iterator, its logs (`trainer.metrics`) averaged over all replicas in one
-    all-reduce. Returns {metric name: scalar}."""
+    all-reduce, together with `stop` (a float32 scalar: 1 where this worker is asked to
+    stop). Returns ({metric name: scalar}, the mean of `stop`: > 0 when any worker's was 1)."""
     names = [m.name for m in trainer.metrics]
 
-    def step(batch):
+    def step(batch, stop):
         logs = trainer.train_step(batch)
-        return tf.stack([tf.cast(logs[name], tf.float32) for name in names])
+        return tf.stack([tf.cast(logs[name], tf.float32) for name in names] + [stop])
 
     @tf.function
-    def train_function(iterator):
-        per_replica = strategy.run(step, args=(next(iterator),))
+    def train_function(iterator, stop):
+        per_replica = strategy.run(step, args=(next(iterator), stop))
         mean = strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None)
-        return {name: mean[i] for i, name in enumerate(names)}
+        return {name: mean[i] for i, name in enumerate(names)}, mean[len(names)]
 
     return train_function
 
 
 def train_loop(trainer, strategy, dataset, start, max_steps, chunk, callbacks, watchdog,
-               verbose=0):
+               verbose=0, stop_requested=None):
     """Trains `trainer` under `strategy` from step `start` to `max_steps`, like `fit` would.
 
     Epochs are `chunk` steps (metrics reset at each, as in `fit(steps_per_epoch=chunk)`),
@@ -250,6 +268,13 @@ def train_loop(trainer, strategy, dataset, start, max_steps, chunk, callbacks, w
         callbacks: Keras callbacks.
         watchdog: a `Watchdog` (entered) that guards every step, or a `NoWatchdog`.
         verbose: Keras' progress bar setting (0: none).
+        stop_requested: None, or a function () -> whether this worker is asked to stop
+            (SIGTERM), read before each step and shared with every worker by that step's
+            all-reduce.
+
+    Raises:
+        StopRequested: on every worker, after the same step, when `stop_requested()` was
+            true on any of them (before the callbacks of that step's end).
     """
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -272,9 +297,13 @@ def train_loop(trainer, strategy, dataset, start, max_steps, chunk, callbacks, w
         batch = 0
         while batch < chunk and step < max_steps and not trainer.stop_training:
             callback_list.on_train_batch_begin(batch)
+            local = bool(stop_requested and stop_requested())
             with watchdog.guard(first=step == start):
-                logs = {k: float(v) for k, v in train_function(iterator).items()}
+                logs, stop = train_function(iterator, tf.constant(float(local)))
+                logs = {k: float(v) for k, v in logs.items()}
             step = int(trainer.step.numpy())
+            if float(stop) > 0:
+                raise StopRequested(step, local)
             callback_list.on_train_batch_end(batch, logs)
             batch += 1
         callback_list.on_epoch_end(epoch, logs)

@@ -4,10 +4,12 @@ Every file is checked before the pipeline is built, so an unreadable, truncated 
 corrupt image, a decompression bomb, something that is not a regular file (a FIFO would
 hang the run), a folder of mixed sizes, or an empty folder is reported at once, by name,
 instead of failing (or being skipped) mid-training. The checks read the files but decode
-nothing: PNG chunk structure and CRCs (which catch damaged pixel data), JPEG markers and
-the end-of-image marker, and the pixel count (at most `MAX_PIXELS`) from the header. They
-are remembered per file (path, size, modification time), so a pipeline built again does
-not read the folder again.
+nothing: PNG chunk structure and CRCs (which catch damaged pixel data), the PNG's
+compressed pixel data inflated (to nothing kept: it must inflate, end, hold every row the
+header asks for, each row with a known filter type: what libpng checks, so a crafted
+stream with valid CRCs fails here too), JPEG markers and the end-of-image marker, and the
+pixel count (at most `MAX_PIXELS`) from the header. They are remembered per file (path,
+size, modification time), so a pipeline built again does not read the folder again.
 """
 
 import os
@@ -25,6 +27,10 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}  # colour type -> channels
+_PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples stored per pixel
+# Adam7 interlace passes: (x0, y0, dx, dy).
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+          (0, 1, 1, 2))
 # JPEG start-of-frame markers (all but DHT C4, JPG C8, DAC CC).
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _HEAD_BYTES = 1 << 16
@@ -46,11 +52,78 @@ def _png_header(head, tail):
     return height, width, _PNG_CHANNELS[head[25]]
 
 
-def _check_png_chunks(f):
+class _PngPixelData:
+    """Inflates a PNG's IDAT data as it is fed, keeping nothing: the zlib stream must be
+    valid and end, and hold every filtered row the header asks for (a filter byte of 0-4,
+    then the row's pixel bytes). More data than that is ignored, as libpng does.
+
+    Args:
+        head: the file's first bytes (signature and IHDR chunk).
+    """
+
+    _BLOCK = 1 << 20  # inflate at most this many bytes at a time
+
+    def __init__(self, head):
+        width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        if len(head) < 29 or head[28] not in (0, 1):
+            raise ValueError("PNG header is corrupt (unknown interlace method)")
+        bits = head[24] * _PNG_SAMPLES[head[25]]
+        passes = [(width, height)] if head[28] == 0 else [
+            (-(-(width - x0) // dx), -(-(height - y0) // dy)) for x0, y0, dx, dy in _ADAM7
+        ]
+        # (rows, bytes per row incl. the filter byte) of each pass that has pixels.
+        self._rows = [(h, 1 + -(-w * bits // 8)) for w, h in passes if w > 0 and h > 0]
+        self.expected = sum(h * n for h, n in self._rows)
+        self._inflater = zlib.decompressobj()
+        self._out = 0  # bytes inflated so far
+        self._pass = 0  # the pass, the row in it, and the offset where that row starts
+        self._row = 0
+        self._next = 0
+
+    def _take(self, out):
+        end = self._out + len(out)
+        while self._pass < len(self._rows) and self._next < end:
+            kind = out[self._next - self._out]
+            if kind > 4:
+                raise ValueError(f"PNG is corrupt (unknown row filter type {kind} in its "
+                                 "image data)")
+            rows, length = self._rows[self._pass]
+            self._next += length
+            self._row += 1
+            if self._row == rows:
+                self._pass, self._row = self._pass + 1, 0
+        self._out = end
+
+    def feed(self, data):
+        try:
+            while data and not self._inflater.eof and self._out <= self.expected:
+                self._take(self._inflater.decompress(data, self._BLOCK))
+                data = self._inflater.unconsumed_tail
+        except zlib.error as e:
+            raise ValueError(f"PNG is corrupt (its image data does not inflate: {e})") from None
+
+    def finish(self):
+        if self._out <= self.expected and not self._inflater.eof:
+            try:
+                self._take(self._inflater.flush())  # what the inflater still holds
+            except zlib.error as e:
+                raise ValueError(f"PNG is corrupt (its image data does not inflate: {e})") \
+                    from None
+        if self._out < self.expected:
+            raise ValueError(f"PNG is corrupt or truncated (its image data holds {self._out} "
+                             f"of the {self.expected} bytes its header asks for)")
+        if self._out <= self.expected and not self._inflater.eof:
+            raise ValueError("PNG is corrupt or truncated (its compressed image data is cut "
+                             "off before its end)")
+
+
+def _check_png_chunks(f, head):
     """Walks the chunks of an open PNG file, checking each one's CRC (damaged pixel data
-    fails here), that there is image data, and that IEND ends the file."""
+    fails here), that there is image data, that it inflates to the rows the header asks
+    for (`_PngPixelData`), and that IEND ends the file."""
     f.seek(len(_PNG_SIGNATURE))
     has_data = False
+    pixels = _PngPixelData(head)
     while True:
         header = f.read(8)
         if len(header) < 8:
@@ -58,19 +131,28 @@ def _check_png_chunks(f):
         length, kind = struct.unpack(">I4s", header)
         crc = zlib.crc32(kind)
         left = length
+        inflate_error = None  # raised after the CRC check: damaged data is named as such
         while left:
             block = f.read(min(left, 1 << 20))
             if not block:
                 raise ValueError(f"PNG is truncated (in a {kind.decode('latin-1')} chunk)")
             crc = zlib.crc32(block, crc)
             left -= len(block)
+            if kind == b"IDAT" and inflate_error is None:
+                try:
+                    pixels.feed(block)
+                except ValueError as e:
+                    inflate_error = e
         stored = f.read(4)
         if len(stored) < 4 or int.from_bytes(stored, "big") != crc:
             raise ValueError(f"PNG is corrupt (bad CRC in a {kind.decode('latin-1')} chunk)")
+        if inflate_error is not None:
+            raise inflate_error
         has_data |= kind == b"IDAT"
         if kind == b"IEND":
             if not has_data:
                 raise ValueError("PNG holds no image data (IDAT)")
+            pixels.finish()
             return
 
 
@@ -99,6 +181,16 @@ def _jpeg_header(head):
     raise ValueError("no JPEG frame header found (truncated or corrupt)")
 
 
+def _check_shape(shape):
+    if not shape[0] or not shape[1]:
+        raise ValueError(f"its header says {shape[0]}x{shape[1]} pixels (an empty image)")
+    if shape[0] * shape[1] > MAX_PIXELS:
+        raise ValueError(
+            f"its header says {shape[0]}x{shape[1]} pixels (a decompression bomb? at most "
+            f"{MAX_PIXELS} pixels are allowed)"
+        )
+
+
 def read_image_header(path):
     """Returns (height, width, channels) of a PNG or JPEG file, from its header.
 
@@ -121,7 +213,8 @@ def read_image_header(path):
             tail = f.read()
             if head.startswith(_PNG_SIGNATURE):
                 shape = _png_header(head, tail)
-                _check_png_chunks(f)
+                _check_shape(shape)  # before inflating a bomb
+                _check_png_chunks(f, head)
             elif head.startswith(b"\xff\xd8"):
                 shape = _jpeg_header(head)
                 # The end-of-image marker, after the start of the scan when the file is small
@@ -132,13 +225,7 @@ def read_image_header(path):
                     raise ValueError("JPEG is truncated (no end-of-image marker)")
             else:
                 raise ValueError("not a PNG or JPEG file" if head else "empty file")
-        if not shape[0] or not shape[1]:
-            raise ValueError(f"its header says {shape[0]}x{shape[1]} pixels (an empty image)")
-        if shape[0] * shape[1] > MAX_PIXELS:
-            raise ValueError(
-                f"its header says {shape[0]}x{shape[1]} pixels (a decompression bomb? at most "
-                f"{MAX_PIXELS} pixels are allowed)"
-            )
+        _check_shape(shape)
         _checked[key] = shape
         return shape
     except (OSError, ValueError) as e:

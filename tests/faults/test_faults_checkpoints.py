@@ -128,3 +128,11 @@ def test_corrupt_eval_json_is_set_aside_and_training_goes_on(project28, capsys):
     aside = [n for n in os.listdir("run") if n.startswith("eval.json.bad-")]
     assert len(aside) == 1 and open(f"run/{aside[0]}").read() == '[{"step": 5, "sour'
     assert [r["step"] for r in json.load(open("run/eval.json"))] == [10, 15]  # 10 owed
+
+
+def test_truncated_checkpoint_evaluate_falls_back(project28, capsys):
+    os.truncate(data_file("run", 10), 3000)
+    succeeds(capsys, ["evaluate", "run", "--num-samples", "16"], warning="is truncated")
+    records = [r for r in json.load(open("run/eval.json")) if r["source"] == "evaluate"]
+    assert [r["step"] for r in records] == [5]  # evaluated from ckpt-5
+    assert os.path.getsize(data_file("run", 10)) == 3000  # kept as it was, not deleted

@@ -4,11 +4,12 @@ batch or an evaluation larger than the data is refused up front."""
 
 import os
 import signal
+import struct
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from faultkit import bomb_png, fails, png_bytes, snapshot
+from faultkit import bomb_png, fails, png_bytes, png_chunk, snapshot
 
 from pipelines.data import common
 from pipelines.data.common import DataError
@@ -36,6 +37,22 @@ def _corrupt_idat():
     return bytes(data)
 
 
+def _with_idat(change):
+    """An 8x8 PNG whose IDAT data is `change(data)`, with a valid CRC: only inflating the
+    data finds the damage."""
+    png = png_bytes(np.random.default_rng(1).integers(0, 256, (8, 8, 1)))
+    start = png.index(b"IDAT") - 4
+    length = struct.unpack(">I", png[start : start + 4])[0]
+    data = png[start + 8 : start + 8 + length]
+    return png[:start] + png_chunk(b"IDAT", change(data)) + png[start + 12 + length :]
+
+
+def _flip_middle(data):
+    data = bytearray(data)
+    data[len(data) // 2] ^= 0xFF
+    return bytes(data)
+
+
 def _without_idat():
     png = bomb_png(8, 8)
     start = png.index(b"IDAT") - 4
@@ -50,6 +67,10 @@ def _truncated_jpeg():
 
 BAD_IMAGES = {
     "corrupt_idat": ("bad.png", _corrupt_idat, "bad CRC in a IDAT chunk"),
+    "corrupt_zlib_valid_crc": ("bad.png", lambda: _with_idat(_flip_middle),
+                               "image data does not inflate"),
+    "cut_zlib_valid_crc": ("bad.png", lambda: _with_idat(lambda d: d[: len(d) // 2]),
+                           "bytes its header asks for"),
     "truncated_jpeg": ("bad.jpg", _truncated_jpeg, "JPEG is truncated"),
     "decompression_bomb": ("bad.png", lambda: bomb_png(20_000, 20_000), "decompression bomb"),
     "zero_size": ("bad.png", lambda: bomb_png(0, 8), "8x0 pixels (an empty image)"),
