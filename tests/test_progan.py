@@ -165,8 +165,12 @@ def state(trainer):
 def test_config_cli_resumes_across_a_phase_change_generates_and_exports(tmp_path, monkeypatch,
                                                                           capsys):
     """Schedule: stabilise 1, fade 2, stabilise 1: phase 0 at step 0, phase 1 fades in at
-    steps 1-2, phase 2 at steps 4-5. Trained 3 steps by the CLI and resumed to 6 (phase 1
-    -> 2 inside the second half), it equals 6 steps in one go, trainer state included."""
+    steps 1-2, phase 2 at steps 4-5. The config trains 3 steps in-process; a copy of its
+    run directory is resumed to 6 steps by the CLI (phase 1 -> 2 inside the second half)
+    while the in-process run goes on to 6 steps without a restore: the two are equal,
+    trainer state (phase, alpha) included. Then the CLI generates and exports."""
+    import shutil
+
     from pipelines import cli
     from pipelines import config as config_lib
     from pipelines import run
@@ -179,22 +183,23 @@ def test_config_cli_resumes_across_a_phase_change_generates_and_exports(tmp_path
         "data.shuffle_buffer=8", "model.width=4", f"model.latent_dim={LATENT}",
         "train.fade_steps=2", "train.stabilize_steps=1", "train.checkpoint_every=3",
         "train.sample_every=100", "train.log_every=1", "train.jit_compile=false",
-        "eval.every=0",
+        "eval.every=0", "train.steps=3",
     ]
-    whole = run.train(config_lib.load_config(config_path, overrides + ["train.steps=6"]),
-                      str(tmp_path / "whole"), verbose=0)
-    assert (int(whole.trainer.phase.numpy()), float(whole.trainer.alpha.numpy())) == (2, 0.5)
+    config = config_lib.load_config(config_path, overrides)
+    whole = run.train(config, str(tmp_path / "whole"), verbose=0)
+    trainer = whole.trainer
+    assert (int(trainer.step.numpy()), int(trainer.phase.numpy()),
+            float(trainer.alpha.numpy())) == (3, 1, 0.5)
+    shutil.copytree(tmp_path / "whole", tmp_path / "split")
+    whole.train(run.input_fn(config), max_steps=6)  # the same process: no restore
+    assert (int(trainer.phase.numpy()), float(trainer.alpha.numpy())) == (2, 0.5)
 
     sets = [a for o in overrides for a in ("--set", o)]
-    argv = ["train", config_path, "--model-dir", "split", *sets]
-    assert cli.main([*argv, "--set", "train.steps=3"]) == 0
-    half = run.load_run("split")[1].trainer
-    assert (int(half.step.numpy()), int(half.phase.numpy()), float(half.alpha.numpy())) == (
-        3, 1, 0.5)
-    assert cli.main([*argv, "--set", "train.steps=6"]) == 0
+    assert cli.main(["train", config_path, "--model-dir", "split", *sets,
+                     "--set", "train.steps=6"]) == 0
     resumed = run.load_run("split")[1].trainer
     assert int(resumed.step.numpy()) == 6
-    for a, b in zip(state(whole.trainer), state(resumed), strict=True):
+    for a, b in zip(state(trainer), state(resumed), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     written = config_lib.load_config(str(tmp_path / "split" / "config.yaml"))
     assert (written.model.name, written.loss.drift, written.optimizer.beta_2) == (
@@ -208,7 +213,7 @@ def test_config_cli_resumes_across_a_phase_change_generates_and_exports(tmp_path
     noise = np.random.default_rng(2).normal(size=(3, LATENT)).astype(np.float32)
     expected = np.clip((resumed.inference_generator(noise).numpy() + 1) / 2, 0, 1)
     np.save(tmp_path / "noise.npy", noise)
-    script = f"""
+    script = """
 import sys
 for name in ("keras", "tf_keras", "tfgans", "pipelines"):
     sys.modules[name] = None  # TensorFlow only: importing these raises from here on
