@@ -33,6 +33,7 @@ from tfgans.models.pix2pix import (
     patchgan_receptive_field,
 )
 from tfgans.models.presets import PRESETS, Preset
+from tfgans.models.progan import ProGANDiscriminator, ProGANGenerator, build_progan
 from tfgans.models.resnet import ResNetDiscriminator, ResNetGenerator, build_sngan
 from tfgans.models.sagan import build_sagan, default_attention_resolution
 from tfgans.settings import Key
@@ -261,9 +262,28 @@ PRESETS.register("infogan", Preset(
 ))
 
 
+PRESETS.register("progan", Preset(
+    "progan", trainer="progan", build=build_progan,
+    keys={
+        "width": Key(32, "int", low=1, doc="channels at full resolution (x2 per halving, at "
+                     "most x4; the paper: 512 up to 32 px)"),
+        "group_size": Key(4, "int", low=1, doc="minibatch standard deviation group size"),
+    },
+    # Karras et al. 2018, appendix A.1: WGAN-GP (lambda 10) with the drift term, one critic
+    # step per G step, Adam(1e-3, beta_1 0, beta_2 0.99), EMA of G (0.999).
+    defaults={"loss.name": "wasserstein", "loss.gradient_penalty": 10.0, "loss.n_critic": 1,
+              "optimizer.generator_lr": 1e-3, "optimizer.discriminator_lr": 1e-3,
+              "optimizer.beta_1": 0.0, "optimizer.beta_2": 0.99, "train.ema": 0.999},
+    image_sizes=(28, 32, 64),
+    doc="Progressive GAN (Karras et al. 2018): grows 7x7 -> 28x28 (4x4 -> 32 / 64) with "
+    "fade-in, pixel norm, minibatch stddev, equalised lr, WGAN-GP + drift; unconditional",
+    reference="https://arxiv.org/abs/1710.10196",
+))
+
+
 def get(name):
     """Returns the preset registered as `name` ("dcgan", "mlp", "sngan", "sagan",
-    "biggan", "began", "ebgan"); calling it builds the networks.
+    "biggan", "began", "ebgan", "progan"); calling it builds the networks.
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.
@@ -290,6 +310,8 @@ __all__ = [
     "OneHotChannelsDiscriminator",
     "OneHotConcatGenerator",
     "Preset",
+    "ProGANDiscriminator",
+    "ProGANGenerator",
     "ResNetDiscriminator",
     "ResNetGenerator",
     "build_began",
@@ -298,6 +320,7 @@ __all__ = [
     "build_ebgan",
     "build_infogan",
     "build_mlp",
+    "build_progan",
     "build_sagan",
     "build_sngan",
     "get",

@@ -32,6 +32,10 @@ TRAINERS.register("began", BEGAN)
 TRAINERS.register("ebgan", EBGAN)
 TRAINERS.register("infogan", InfoGAN)
 
+from tfgans.training.progan import ProGAN  # noqa: E402 (a GAN subclass)
+
+TRAINERS.register("progan", ProGAN)
+
 
 def get_trainer(name):
     """The trainer class registered as `name` ("gan")."""
@@ -51,6 +55,7 @@ __all__ = [
     "InfoGAN",
     "NonFiniteLossError",
     "Pix2Pix",
+    "ProGAN",
     "StopOnNonFinite",
     "Trainer",
     "check_execution",
