@@ -2,7 +2,7 @@
 
     tfgans train CONFIG [--set key=value ...] [--model-dir DIR]
     tfgans generate MODEL_DIR --num N --out FILE.png [--seed S] [--labels ID ...]
-                    [--truncation T]
+                    [--truncation T] [--text DESCRIPTION ...]
     tfgans evaluate MODEL_DIR [--num-samples N] [--seed S] [--extractor NAME]
     tfgans export MODEL_DIR --export-dir DIR [--version N] [--overwrite]
     python -m pipelines.cli ...        (the same, without the console script)
@@ -133,6 +133,11 @@ def _add_generate(subparsers):
         help="the truncation trick (BigGAN): noise from a normal truncated to [-T, T], T > 0; "
         "smaller T: less variety, higher fidelity (default: no truncation)",
     )
+    parser.add_argument(
+        "--text", nargs="+", metavar="DESCRIPTION",
+        help="a text -> image run (StackGAN): one description for all images, or one per "
+        "image (default: the run's sample texts in turn)",
+    )
     parser.set_defaults(func=_generate)
 
 
@@ -142,7 +147,7 @@ def _generate(args):
     if args.num <= 0:
         raise run.RunError(f"--num must be positive. Received: --num {args.num}")
     path = run.generate(args.model_dir, args.num, args.out, seed=args.seed, labels=args.labels,
-                        truncation=args.truncation)
+                        truncation=args.truncation, text=args.text)
     print(f"Wrote {args.num} samples to {path}")
     return 0
 

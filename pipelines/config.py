@@ -521,12 +521,15 @@ def _check_consistency(config, origins):
             "Config key 'data.name': the arrays dataset takes in-memory arrays from Python "
             f"(pipelines.data.from_arrays), not a config{_origin(origins, 'data.name')}."
         )
+    if d.name == "captioned_folder" and d.path is None:
+        raise ConfigError("Config key 'data.path' is required when data.name is "
+                          "captioned_folder: set it to the image folder with captions.txt.")
     if d.name == "image_folder" and d.path is None:
         raise ConfigError(
             "Config key 'data.path' is required when data.name is image_folder: "
             "set it to the image folder."
         )
-    if d.name != "image_folder" and d.path is not None:
+    if d.name not in ("image_folder", "captioned_folder") and d.path is not None:
         raise ConfigError(
             f"Config key 'data.path' is only used by data.name=image_folder, not "
             f"{d.name!r}{_origin(origins, 'data.path')}: remove it."
@@ -682,6 +685,10 @@ def resolve(config, image_shape, num_classes):
         from pipelines.data import default_data_dir
 
         data["data_dir"] = default_data_dir()
+    if "vocabulary" in values["model"]:  # text -> image: the data's words and samples
+        from pipelines.data.captions import resolve_text_keys
+
+        values["model"] = resolve_text_keys(data["name"], data["path"], values["model"])
     values["model"] = preset.resolve(values["model"], num_classes,
                                      multi_replica=config.distribute.strategy != "default",
                                      image_size=int(image_shape[0]))

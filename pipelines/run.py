@@ -330,7 +330,7 @@ def load_run(model_dir, verbose=0):
     return config, estimator
 
 
-def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None):
+def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, text=None):
     """Writes a PNG grid of `num_samples` images of the run in `model_dir` to `out`.
 
     Args:
@@ -338,6 +338,8 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None):
             one class id for every sample, or one id per sample.
         truncation: None, or a threshold > 0: noise truncated to [-t, t] (the truncation
             trick, `GAN.generate(..., truncation=t)`).
+        text: for a text -> image run, None (its sample texts in turn), one description
+            for every sample, or one per sample.
 
     Returns:
         `out`.
@@ -378,11 +380,32 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None):
         if bad:
             raise RunError(f"Labels must be class ids in [0, {classes - 1}]. Received: {bad[0]}")
     extra = {} if truncation is None else {"truncation": float(truncation)}
+    if config_lib.trainer_class(config).family == "text_to_image":
+        if labels is not None or truncation is not None:
+            raise RunError(f"The run in {model_dir} generates from text: use --text, not "
+                           "--labels or --truncation.")
+        extra = {"text": _texts(text, num_samples)}
+    elif text is not None:
+        raise RunError(f"--text given, but the run in {model_dir} is not text -> image.")
     images = estimator.predict(num_samples=num_samples, seed=seed, labels=labels, **extra)
     columns = math.ceil(math.sqrt(num_samples))
     if classes is not None and labels is None and num_samples >= classes:
         columns = classes  # labels cycle 0..C-1: one class per column
     return write_png(out, image_grid(images, columns=columns))
+
+
+def _texts(text, num_samples):
+    """--text: None, one description for all samples, or one per sample."""
+    if text is None:
+        return None
+    texts = [text] if isinstance(text, str) else list(text)
+    if len(texts) == 1:
+        texts = texts * num_samples
+    if len(texts) != num_samples or not all(isinstance(t, str) and t.strip() for t in texts):
+        raise RunError(
+            f"Give one description, or one per sample ({num_samples}), none empty. Received "
+            f"{len(texts)} descriptions.")
+    return texts
 
 
 def export(model_dir, export_dir, version=None, overwrite=False):

@@ -238,3 +238,32 @@ def captioned_folder(path, batch_size, seed=0, *, channels=None, image_size=None
         dataset, num_examples=len(files), batch_size=batch_size, seed=seed, load_fn=load,
         example_fn=_pick(table, counts, seed), batch_fn=_batch_fn, **pipeline_kwargs,
     )
+
+
+def resolve_text_keys(data_name, path, model_values):
+    """Fills the model keys a text -> image config leaves null from the data's captions:
+    `vocabulary` (the captions' words) and `sample_texts` (the first description of each
+    Fashion-MNIST class; for a captioned folder, its first 10 distinct captions).
+
+    Raises:
+        DataError: the data is not a captioned dataset.
+    """
+    if data_name == "fashion_mnist_captions":
+        vocab, samples = fashion_vocabulary, lambda: [c[0] for c in fashion_captions()]
+    elif data_name == "captioned_folder":
+        def vocab():
+            return folder_vocabulary(path)
+
+        def samples():
+            distinct = dict.fromkeys(c for per in read_captions(path).values() for c in per)
+            return list(distinct)[:10]
+    else:
+        raise DataError(
+            f"A text -> image model needs (images, text) data: set data.name to "
+            f"fashion_mnist_captions or captioned_folder. Received: data.name={data_name!r}")
+    values = dict(model_values)
+    if "vocabulary" in values and values["vocabulary"] is None:
+        values["vocabulary"] = vocab()
+    if "sample_texts" in values and values["sample_texts"] is None:
+        values["sample_texts"] = samples()
+    return values

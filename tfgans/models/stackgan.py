@@ -265,6 +265,7 @@ class StackGANPipeline(keras.Model):
     def __init__(self, stage1, stage2, **kwargs):
         super().__init__(**kwargs)
         self.stage1, self.stage2 = stage1, stage2
+        self.built = stage1.built and stage2.built  # built networks: nothing to create
 
     def call(self, inputs, training=False):
         text, noise = inputs
