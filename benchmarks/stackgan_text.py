@@ -3,6 +3,7 @@ description names?
 
     .venv/bin/python benchmarks/stackgan_text.py [--steps 800] [--stage1-steps 400]
                                                  [--width 16] [--batch-size 32]
+                                                 [--kl-weight 1.0]
 
 Trains the `stackgan` preset on `fashion_mnist_captions` (seed 0) and, for each
 description below (one per class seen in training, and one per class in a new word order
@@ -37,7 +38,7 @@ UNSEEN = [
 ]
 
 
-def train(steps, stage1_steps, width, batch_size, seed=0, verbose=0):
+def train(steps, stage1_steps, width, batch_size, kl_weight=1.0, seed=0, verbose=0):
     """Returns the trained `StackGAN` and its training time in seconds."""
     import keras
 
@@ -51,7 +52,7 @@ def train(steps, stage1_steps, width, batch_size, seed=0, verbose=0):
     trainer = StackGAN(**networks, latent_dim=64, stage1_steps=stage1_steps,
                        sample_texts=[c[0] for c in captions.fashion_captions()],
                        ema_decay=None, seed=seed)
-    trainer.compile()
+    trainer.compile(kl_weight=kl_weight)
     dataset = build_dataset("fashion_mnist_captions", batch_size, seed=seed, repeat=True)
     start = time.perf_counter()
     trainer.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=verbose)
@@ -79,14 +80,23 @@ def main(argv=None):
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--kl-weight", type=float, default=1.0)
+    parser.add_argument("--grid", metavar="FILE.png",
+                        help="also write a grid: one row of 8 samples per description")
     args = parser.parse_args(argv)
     from pipelines.data import captions
 
-    trainer, seconds = train(args.steps, args.stage1_steps, args.width, args.batch_size)
+    trainer, seconds = train(args.steps, args.stage1_steps, args.width, args.batch_size,
+                            args.kl_weight)
     seen = [(c, per[0]) for c, per in enumerate(captions.fashion_captions())]
     rows = class_accuracy(trainer, seen + UNSEEN, args.samples)
+    if args.grid:
+        from tfgans.callbacks import image_grid, write_png
+
+        texts = [t for _, t in seen + UNSEEN for _ in range(8)]
+        write_png(args.grid, image_grid(trainer.sample(len(texts), text=texts), columns=8))
     print(f"StackGAN, {args.steps} steps ({args.stage1_steps} of stage I), width "
-          f"{args.width}, batch {args.batch_size}: trained in {seconds:.0f} s\n")
+          f"{args.width}, batch {args.batch_size}, kl_weight {args.kl_weight}: trained in {seconds:.0f} s\n")
     print("| class | description | seen in training | class accuracy |")
     print("|---|---|---|---|")
     for i, (cls, text, acc) in enumerate(rows):

@@ -286,7 +286,7 @@ def test_registry():
     assert models.get("sngan").build is models.build_sngan
     assert models.get("sagan").build is models.build_sagan
     assert models.get("biggan").build is models.build_biggan
-    assert models.PRESETS.names() == ["biggan", "dcgan", "mlp", "sagan", "sngan"]
+    assert models.PRESETS.names() == ["biggan", "dcgan", "mlp", "sagan", "sngan", "stackgan"]
     g, d = models.get("dcgan")(
         (28, 28, 1), LATENT, num_classes=4, width=4, conditioning="acgan", spectral_norm=True
     )
