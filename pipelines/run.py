@@ -492,6 +492,11 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
     if not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
         raise RunError(f"The seed must be a 64-bit integer. Received: {seed!r}")
     config, estimator = load_run(model_dir)
+    if estimator.trainer.family == "text_to_image":
+        raise RunError(
+            f"tfgans evaluate does not measure text -> image runs yet ({model_dir}): "
+            "benchmarks/stackgan_text.py measures how often the classifier finds the "
+            "described class.")
     check_writable(model_dir, "model_dir")  # eval.json: before an evaluation of hours
     shape = estimator.trainer.image_shape
     name = eval_extractor(extractor or config.eval.extractor, shape)

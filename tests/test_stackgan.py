@@ -224,6 +224,7 @@ def test_cli_trains_generates_from_text_and_exports_for_tensorflow_only(tmp_path
     assert tf.io.decode_png(out.read_bytes()).shape[-1] == 1
     assert cli.main(["generate", str(run_dir), "--labels", "1", "--num", "3",
                      "--out", str(out)]) == 1
+    assert cli.main(["evaluate", str(run_dir)]) == 1  # one line: not measured yet
     assert cli.main(["export", str(run_dir), "--export-dir", str(export_dir)]) == 0
 
     script = tmp_path / "load_and_call.py"
