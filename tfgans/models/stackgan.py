@@ -3,7 +3,8 @@
 Text comes in as strings: `TextEncoder` tokenises them in the graph
 (`keras.layers.TextVectorization` over a fixed vocabulary, with an out-of-vocabulary token
 so unknown words never fail), embeds the tokens, mixes neighbours with a width-2
-convolution (so word order counts a little) and averages over the words.
+convolution (so word order counts a little), averages over the words and
+layer-normalises the result.
 
 - `StageIGenerator`: text -> embedding -> conditioning augmentation (mean, log-variance
   of a Gaussian text code) -> with noise, a low-resolution image (half the side: 14x14
@@ -55,6 +56,9 @@ class TextEncoder(keras.layers.Layer):
                                                 name="words")
         self.mix = keras.layers.Conv1D(self.embedding_dim, 2, padding="same", name="bigrams")
         self.dense = keras.layers.Dense(self.output_dim, name="text")
+        # Unit-scale embeddings, as a pre-trained text embedding has: with a freshly
+        # initialised encoder the text code's mean would be tiny beside its noise.
+        self.norm = keras.layers.LayerNormalization(name="norm")
 
     def tokens(self, text):
         """Token ids int [B, sequence_length]: 0 padding, 1 out of vocabulary."""
@@ -68,7 +72,7 @@ class TextEncoder(keras.layers.Layer):
         mask = ops.expand_dims(ops.cast(ops.greater(tokens, 0), "float32"), -1)
         vectors = self.mix(self.embedding(tokens) * mask) * mask
         mean = ops.sum(vectors, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
-        return ops.leaky_relu(self.dense(mean), 0.2)
+        return self.norm(ops.leaky_relu(self.dense(mean), 0.2))
 
     def get_config(self):
         return {**super().get_config(), "vocabulary": self.vocabulary,
