@@ -2,7 +2,7 @@
 
     tfgans train CONFIG [--set key=value ...] [--model-dir DIR]
     tfgans generate MODEL_DIR --num N --out FILE.png [--seed S] [--labels ID ...]
-                    [--truncation T] [--codes C,C,...]
+                    [--truncation T] [--codes C,C,...] [--text DESCRIPTION ...]
     tfgans generate MODEL_DIR --interpolate N [--steps S] --out FILE.png|FILE.gif
     tfgans evaluate MODEL_DIR [--num-samples N] [--seed S] [--extractor NAME]
     tfgans translate MODEL_DIR IN.png|IN_DIR --out OUT.png|OUT_DIR
@@ -149,6 +149,11 @@ def _add_generate(subparsers):
         "then the continuous values, * for a code drawn per image (quoted, e.g. '3,*,0.5': "
         "category 3, first continuous code drawn, second 0.5; default: all drawn)",
     )
+    parser.add_argument(
+        "--text", nargs="+", metavar="DESCRIPTION",
+        help="a text -> image run (StackGAN): one description for all images, or one per "
+        "image (default: the run's sample texts in turn)",
+    )
     parser.set_defaults(func=_generate)
 
 
@@ -169,7 +174,7 @@ def _generate(args):
     if args.num <= 0:
         raise run.RunError(f"--num must be positive. Received: --num {args.num}")
     path = run.generate(args.model_dir, args.num, args.out, seed=args.seed, labels=args.labels,
-                        truncation=args.truncation, codes=args.codes)
+                        truncation=args.truncation, codes=args.codes, text=args.text)
     print(f"Wrote {args.num} samples to {path}")
     return 0
 

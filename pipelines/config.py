@@ -695,6 +695,10 @@ def resolve(config, image_shape, num_classes):
         from pipelines.data import default_data_dir
 
         data["data_dir"] = default_data_dir()
+    if "vocabulary" in values["model"]:  # text -> image: the data's words and samples
+        from pipelines.data.captions import resolve_text_keys
+
+        values["model"] = resolve_text_keys(data["name"], data["path"], values["model"])
     values["model"] = preset.resolve(values["model"], num_classes,
                                      multi_replica=config.distribute.strategy != "default",
                                      image_size=int(image_shape[0]))

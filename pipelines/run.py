@@ -335,50 +335,8 @@ def load_run(model_dir, verbose=0):
     return config, estimator
 
 
-def parse_codes(text):
-    """InfoGAN codes from the command line: comma-separated values, one per code (the
-    categorical codes' ids, then the continuous values), `*` for "drawn from the prior",
-    e.g. "3,*,0.5". Returns a list of floats (NaN for `*`)."""
-    values = []
-    for item in str(text).split(","):
-        item = item.strip()
-        if item == "*":
-            values.append(float("nan"))
-            continue
-        try:
-            value = float(item)
-        except ValueError:
-            value = float("nan")
-        if not math.isfinite(value):
-            raise RunError(
-                "--codes takes comma-separated numbers, one per code (categorical ids, then "
-                f"continuous values), or * for a code drawn per image, e.g. 3,*,0.5. "
-                f"Received: --codes {text}")
-        values.append(value)
-    return values
-
-
-def _check_codes(model_dir, codes, num_samples):
-    """InfoGAN codes for `generate`, checked against the run's config.yaml before the run is
-    loaded: float32 [num_samples, num_codes], NaN for drawn."""
-    from tfgans.training.infogan import check_codes
-
-    if isinstance(codes, str):
-        codes = parse_codes(codes)
-    path = os.path.join(model_dir, CONFIG_FILE)
-    if not os.path.exists(path):
-        return codes  # load_run says what is missing
-    model = load_config(path).model
-    if "categorical_codes" not in model:
-        raise RunError(f"--codes given, but the run in {model_dir} is not an InfoGAN run.")
-    try:
-        return check_codes(codes, num_samples, model.categorical_codes, model.categories,
-                           model.continuous_codes)
-    except ValueError as e:
-        raise RunError(f"--codes: {e}") from None
-
-
-def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, codes=None):
+def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, codes=None,
+             text=None):
     """Writes a PNG grid of `num_samples` images of the run in `model_dir` to `out`.
 
     Args:
@@ -388,6 +346,8 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, 
             trick, `GAN.generate(..., truncation=t)`).
         codes: InfoGAN runs: None (drawn), or a string for `parse_codes` ("3,*,0.5") or
             a sequence of one value per code (NaN: drawn), used for every image.
+        text: for a text -> image run, None (its sample texts in turn), one description
+            for every sample, or one per sample.
 
     Returns:
         `out`.
@@ -430,6 +390,13 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, 
         bad = [x for x in labels if not 0 <= x < classes]
         if bad:
             raise RunError(f"Labels must be class ids in [0, {classes - 1}]. Received: {bad[0]}")
+    if config_lib.trainer_class(config).family == "text_to_image":
+        if labels is not None or truncation is not None or codes is not None:
+            raise RunError(f"The run in {model_dir} generates from text: use --text, not "
+                           "--labels, --truncation or --codes.")
+        extra = {"text": _texts(text, num_samples)}
+    elif text is not None:
+        raise RunError(f"--text given, but the run in {model_dir} is not text -> image.")
     images = estimator.predict(num_samples=num_samples, seed=seed, labels=labels, **extra)
     columns = math.ceil(math.sqrt(num_samples))
     if classes is not None and labels is None and num_samples >= classes:
@@ -486,6 +453,20 @@ def interpolate(model_dir, rows, out, steps=8, seed=0, labels=None):
                    duration=120, loop=0)
     atomic_write(out, buffer.getvalue())
     return out
+
+
+def _texts(text, num_samples):
+    """--text: None, one description for all samples, or one per sample."""
+    if text is None:
+        return None
+    texts = [text] if isinstance(text, str) else list(text)
+    if len(texts) == 1:
+        texts = texts * num_samples
+    if len(texts) != num_samples or not all(isinstance(t, str) and t.strip() for t in texts):
+        raise RunError(
+            f"Give one description, or one per sample ({num_samples}), none empty. Received "
+            f"{len(texts)} descriptions.")
+    return texts
 
 
 def export(model_dir, export_dir, version=None, overwrite=False):
@@ -586,6 +567,11 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
 
         return translate.evaluate(model_dir, num_samples, extractor=extractor, progress=progress)
     config, estimator = load_run(model_dir)
+    if estimator.trainer.family == "text_to_image":
+        raise RunError(
+            f"tfgans evaluate does not measure text -> image runs yet ({model_dir}): "
+            "benchmarks/stackgan_text.py measures how often the classifier finds the "
+            "described class.")
     check_writable(model_dir, "model_dir")  # eval.json: before an evaluation of hours
     shape = estimator.trainer.image_shape
     name = eval_extractor(extractor or config.eval.extractor, shape)

@@ -397,13 +397,14 @@ def test_names_and_families():
         "ab_folder": "paired", "paired_folder": "paired", "edges2fashion": "paired",
         "fashion_x4": "paired", "fashion_inpaint": "paired",
         "unpaired_folder": "unpaired", "sneaker2boot": "unpaired",
+        "fashion_mnist_captions": "text_to_image", "captioned_folder": "text_to_image",
     }
     for name, family in expected.items():
         data.check_dataset_name(name)
         assert data.dataset_family(name) == family
     assert set(data.dataset_names()) == set(expected) - {"tfds/cifar10"}
     assert [n for n in expected if data.dataset_uses_path(n)] == [
-        "image_folder", "ab_folder", "paired_folder", "unpaired_folder"]
+        "image_folder", "ab_folder", "paired_folder", "unpaired_folder", "captioned_folder"]
     raises_one_line("Unknown dataset 'edges2shoes'", data.dataset_family, "edges2shoes")
 
 

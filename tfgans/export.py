@@ -31,6 +31,7 @@ import keras
 import tensorflow as tf
 
 from tfgans import files
+from tfgans.export_text import text_to_image_archive
 from tfgans.training import ExportSpec, Trainer, sample_noise
 
 logger = logging.getLogger(__name__)
@@ -413,6 +414,7 @@ _BUILDERS = {
     "noise_to_image": _noise_to_image_archive,
     "image_to_image": _image_to_image_archive,
     "infogan": _infogan_archive,
+    "text_to_image": text_to_image_archive,
 }
 
 

@@ -3,6 +3,7 @@
 from tfgans.registry import Registry
 
 from pipelines.data import arrays as arrays_lib
+from pipelines.data import captions
 from pipelines.data import common, fashion_tasks, folder, paired, pairs, tfds_source
 from pipelines.data.common import DataError
 
@@ -14,9 +15,11 @@ DATASETS = Registry("dataset")
 NOISE_TO_IMAGE = "noise_to_image"  # `images` or `(images, labels)`
 PAIRED = "paired"  # `(source, target)`, or `(source, target, mask)` for inpainting
 UNPAIRED = "unpaired"  # `(a, b)`
+TEXT = "text_to_image"  # `(images, text)`
 _FAMILIES = {"fashion_mnist": NOISE_TO_IMAGE, "image_folder": NOISE_TO_IMAGE,
              "arrays": NOISE_TO_IMAGE}
-PATH_DATASETS = ("image_folder", "ab_folder", "paired_folder", "unpaired_folder")
+PATH_DATASETS = ("image_folder", "ab_folder", "paired_folder", "unpaired_folder",
+                 "captioned_folder")
 
 
 def _no_path(name, path):
@@ -94,6 +97,37 @@ _fashion_task("edges2fashion", PAIRED, fashion_tasks.edges2fashion)
 _fashion_task("fashion_x4", PAIRED, fashion_tasks.fashion_x4)
 _fashion_task("fashion_inpaint", PAIRED, fashion_tasks.fashion_inpaint)
 _fashion_task("sneaker2boot", UNPAIRED, fashion_tasks.sneaker2boot)
+
+
+def _text_dataset(name, build):
+    """Registers a text -> image dataset: `(images, text)` batches (`captions`)."""
+
+    def _build(batch_size, split, labels, seed, data_dir, path, **kwargs):
+        if labels:
+            raise DataError(
+                f"Dataset {name!r} yields (images, text) batches, without class labels: set "
+                "data.labels to false."
+            )
+        return build(batch_size, split, seed, path, **kwargs)
+
+    DATASETS.register(name, _build)
+    _FAMILIES[name] = TEXT
+
+
+def _fashion_captions(batch_size, split, seed, path, **kwargs):
+    _no_path("fashion_mnist_captions", path)
+    return captions.fashion_mnist_captions(batch_size, split, seed, **kwargs)
+
+
+def _captioned_folder(batch_size, split, seed, path, **kwargs):
+    _one_split("captioned_folder", split)
+    if path is None:
+        raise DataError("The captioned_folder dataset needs `path` (data.path): its folder.")
+    return captions.captioned_folder(path, batch_size, seed, **kwargs)
+
+
+_text_dataset("fashion_mnist_captions", _fashion_captions)
+_text_dataset("captioned_folder", _captioned_folder)
 
 
 def dataset_family(name):

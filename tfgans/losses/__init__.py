@@ -54,8 +54,16 @@ from tfgans.losses.energy import (
     pull_away_term,
 )
 from tfgans.losses.matching import feature_matching_loss
+from tfgans.losses.text import (
+    conditioning_augmentation_kl,
+    matching_aware_discriminator_loss,
+    matching_aware_generator_loss,
+)
 
 __all__ = [
+    "conditioning_augmentation_kl",
+    "matching_aware_discriminator_loss",
+    "matching_aware_generator_loss",
     "GANLoss",
     "LOSSES",
     "acgan_discriminator_loss",

@@ -36,6 +36,7 @@ from tfgans.models.presets import PRESETS, Preset
 from tfgans.models.progan import ProGANDiscriminator, ProGANGenerator, build_progan
 from tfgans.models.resnet import ResNetDiscriminator, ResNetGenerator, build_sngan
 from tfgans.models.sagan import build_sagan, default_attention_resolution
+from tfgans.models.stackgan import build_stackgan
 from tfgans.settings import Key
 
 _CONDITIONING = Key(None, "str", nullable=True, choices=("concat", "projection", "acgan"),
@@ -236,6 +237,8 @@ PRESETS.register("ebgan", Preset(
     doc="EBGAN-PT (Zhao et al. 2017): auto-encoder energy D, margin, pull-away term",
     reference="https://arxiv.org/abs/1609.03126",
 ))
+
+
 # ------------------------------------------------------------------- InfoGAN (zoo II)
 
 PRESETS.register("infogan", Preset(
@@ -281,6 +284,32 @@ PRESETS.register("progan", Preset(
 ))
 
 
+# ------------------------------------------------------------- text -> image (StackGAN)
+
+PRESETS.register("stackgan", Preset(
+    "stackgan", trainer="stackgan", build=build_stackgan,
+    keys={
+        "width": Key(32, "int", low=1, doc="base number of filters"),
+        "code_dim": Key(16, "int", low=1, doc="size of the text code (conditioning "
+                        "augmentation)"),
+        "text_dim": Key(64, "int", low=1, doc="size of the text embeddings"),
+        "embedding_dim": Key(32, "int", low=1, doc="size of the word vectors"),
+        "sequence_length": Key(16, "int", low=1, doc="words read per description"),
+        "vocabulary": Key(None, "str_list", nullable=True,
+                          doc="the tokeniser's words; null: those of the data's captions"),
+    },
+    # StackGAN's Adam (learning rate 2e-4, beta_1 0.5) for all four networks (Zhang et al.
+    # 2017, section 4). The discriminator's text pairs need (images, text) data.
+    defaults={"data.name": "fashion_mnist_captions", "eval.every": 0,
+              "optimizer.beta_1": 0.5, "optimizer.beta_2": 0.999,
+              **{f"optimizer.stage{s}_{n}_lr": 2e-4 for s in (1, 2)
+                 for n in ("generator", "discriminator")}},
+    doc="StackGAN (Zhang et al. 2017): text -> image in two stages, conditioning "
+    "augmentation, matching-aware discriminator (GAN-CLS, Reed et al. 2016)",
+    reference="https://arxiv.org/abs/1612.03242",
+))
+
+
 def get(name):
     """Returns the preset registered as `name` ("dcgan", "mlp", "sngan", "sagan",
     "biggan", "began", "ebgan", "progan"); calling it builds the networks.
@@ -323,5 +352,6 @@ __all__ = [
     "build_progan",
     "build_sagan",
     "build_sngan",
+    "build_stackgan",
     "get",
 ]

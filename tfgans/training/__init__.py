@@ -10,6 +10,7 @@ from tfgans.training.energy import AutoEncoderGAN
 from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample_noise
 from tfgans.training.pix2pix import Pix2Pix
 from tfgans.training.infogan import InfoGAN
+from tfgans.training.stackgan import StackGAN
 from tfgans.training.trainer import (
     AUTO_JIT_ON_CPU,
     ExecutionError,
@@ -35,6 +36,7 @@ TRAINERS.register("infogan", InfoGAN)
 from tfgans.training.progan import ProGAN  # noqa: E402 (a GAN subclass)
 
 TRAINERS.register("progan", ProGAN)
+TRAINERS.register("stackgan", StackGAN)
 
 
 def get_trainer(name):
@@ -56,6 +58,7 @@ __all__ = [
     "NonFiniteLossError",
     "Pix2Pix",
     "ProGAN",
+    "StackGAN",
     "StopOnNonFinite",
     "Trainer",
     "check_execution",

@@ -1,0 +1,109 @@
+"""Benchmark of StackGAN's text conditioning: does the generated garment show the class the
+description names?
+
+    .venv/bin/python benchmarks/stackgan_text.py [--steps 800] [--stage1-steps 400]
+                                                 [--width 16] [--batch-size 32]
+                                                 [--kl-weight 1.0]
+
+Trains the `stackgan` preset on `fashion_mnist_captions` (seed 0) and, for each
+description below (one per class seen in training, and one per class in a new word order
+with words in new combinations, not in the captions), generates `--samples` images and
+counts how often the shipped Fashion-MNIST classifier assigns the described class. Prints
+a Markdown table (accuracy per description, the mean over seen and over unseen ones) and
+the chance level (10%).
+"""
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+#: (class id, description not in the shipped captions: new word order / combinations).
+UNSEEN = [
+    (0, "cotton t-shirt, short-sleeved"),
+    (1, "trousers, long and straight"),
+    (2, "pullover knitted warm with sleeves long"),
+    (3, "dress for summer, long"),
+    (4, "coat for winter, heavy with buttons"),
+    (5, "sandal with straps, open, for summer"),
+    (6, "shirt with a collar, button down"),
+    (7, "sneaker with laces, white, sports"),
+    (8, "handbag in leather with a handle"),
+    (9, "boot for the ankle in leather, low heel"),
+]
+
+
+def train(steps, stage1_steps, width, batch_size, kl_weight=1.0, seed=0, verbose=0):
+    """Returns the trained `StackGAN` and its training time in seconds."""
+    import keras
+
+    import tfgans.models
+    from pipelines.data import build_dataset, captions
+    from tfgans.training import StackGAN
+
+    keras.utils.set_random_seed(seed)
+    networks = tfgans.models.get("stackgan")(
+        (28, 28, 1), 64, vocabulary=captions.fashion_vocabulary(), width=width)
+    trainer = StackGAN(**networks, latent_dim=64, stage1_steps=stage1_steps,
+                       sample_texts=[c[0] for c in captions.fashion_captions()],
+                       ema_decay=None, seed=seed)
+    trainer.compile(kl_weight=kl_weight)
+    dataset = build_dataset("fashion_mnist_captions", batch_size, seed=seed, repeat=True)
+    start = time.perf_counter()
+    trainer.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=verbose)
+    return trainer, time.perf_counter() - start
+
+
+def class_accuracy(trainer, descriptions, samples, seed=0):
+    """[(class, description, accuracy)]: how often the shipped classifier finds `class`
+    in `samples` images generated for the description."""
+    from tfgans.metrics import get_extractor
+
+    extractor = get_extractor("fashion_mnist")
+    rows = []
+    for cls, text in descriptions:
+        images = trainer.sample(samples, seed=seed, text=text)
+        predicted = np.argmax(extractor.logits(images), axis=-1)
+        rows.append((cls, text, float(np.mean(predicted == cls))))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--stage1-steps", type=int, default=400)
+    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--kl-weight", type=float, default=1.0)
+    parser.add_argument("--grid", metavar="FILE.png",
+                        help="also write a grid: one row of 8 samples per description")
+    args = parser.parse_args(argv)
+    from pipelines.data import captions
+
+    trainer, seconds = train(args.steps, args.stage1_steps, args.width, args.batch_size,
+                            args.kl_weight)
+    seen = [(c, per[0]) for c, per in enumerate(captions.fashion_captions())]
+    rows = class_accuracy(trainer, seen + UNSEEN, args.samples)
+    if args.grid:
+        from tfgans.callbacks import image_grid, write_png
+
+        texts = [t for _, t in seen + UNSEEN for _ in range(8)]
+        write_png(args.grid, image_grid(trainer.sample(len(texts), text=texts), columns=8))
+    print(f"StackGAN, {args.steps} steps ({args.stage1_steps} of stage I), width "
+          f"{args.width}, batch {args.batch_size}, kl_weight {args.kl_weight}: trained in {seconds:.0f} s\n")
+    print("| class | description | seen in training | class accuracy |")
+    print("|---|---|---|---|")
+    for i, (cls, text, acc) in enumerate(rows):
+        print(f"| {cls} | {text} | {'yes' if i < len(seen) else 'no'} | {acc:.2f} |")
+    print(f"\nmean class accuracy: seen {np.mean([r[2] for r in rows[:len(seen)]]):.3f}, "
+          f"unseen {np.mean([r[2] for r in rows[len(seen):]]):.3f} (chance 0.100)")
+
+
+if __name__ == "__main__":
+    main()
