@@ -187,6 +187,8 @@ _TABLE = [
     ("recall", "recall", "{:.4f}"),
     ("intra_fid", "intra-class FID", "{:.3f}"),
     ("class_accuracy", "class accuracy", "{:.4f}"),
+    ("modes", "modes covered", "{:d}"),
+    ("high_quality_rate", "high-quality rate", "{:.4f}"),
     ("d_loss", "d_loss", "{:.4f}"),
     ("g_loss", "g_loss", "{:.4f}"),
 ]
@@ -205,8 +207,12 @@ def _evaluate(args):
     metrics, path = run.evaluate(
         args.model_dir, args.num_samples, seed=args.seed, extractor=args.extractor
     )
-    print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_fake']} generated vs "
-          f"{metrics['num_real']} real images (seed {args.seed})")
+    if "modes" in metrics:  # a 2-D points run: mode coverage
+        print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_fake']} generated "
+              f"points, {metrics['num_modes']} modes (seed {args.seed})")
+    else:
+        print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_fake']} generated vs "
+              f"{metrics['num_real']} real images (seed {args.seed})")
     print(metrics_table(metrics))
     print(f"Appended to {path}")
     return 0

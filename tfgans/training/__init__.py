@@ -4,6 +4,7 @@
 """
 
 from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample_noise
+from tfgans.training.points import PointsGAN
 from tfgans.training.trainer import (
     AUTO_JIT_ON_CPU,
     ExecutionError,
@@ -21,6 +22,7 @@ from tfgans.registry import Registry
 #: Trainers by name (a preset names its trainer).
 TRAINERS = Registry("trainer")
 TRAINERS.register("gan", GAN)
+TRAINERS.register("points", PointsGAN)
 
 
 def get_trainer(name):
@@ -36,6 +38,7 @@ __all__ = [
     "ExportSpec",
     "GAN",
     "NonFiniteLossError",
+    "PointsGAN",
     "StopOnNonFinite",
     "Trainer",
     "check_execution",
