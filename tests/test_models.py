@@ -286,14 +286,15 @@ def test_registry():
     assert models.get("sngan").build is models.build_sngan
     assert models.get("sagan").build is models.build_sagan
     assert models.get("biggan").build is models.build_biggan
-    assert models.PRESETS.names() == ["biggan", "dcgan", "mlp", "sagan", "sngan"]
+    assert models.PRESETS.names() == ["biggan", "dcgan", "mlp", "points_mlp", "sagan", "sngan"]
     g, d = models.get("dcgan")(
         (28, 28, 1), LATENT, num_classes=4, width=4, conditioning="acgan", spectral_norm=True
     )
     assert isinstance(g, DCGANGenerator) and isinstance(d, DCGANDiscriminator)
     assert g.latent_dim == LATENT and g.num_classes == d.num_classes == 4
     assert d.conditioning == "acgan" and d.spectral_norm
-    with pytest.raises(ValueError, match="Unknown model 'stylegan'.*biggan, dcgan, mlp, sagan, sngan"):
+    with pytest.raises(
+            ValueError, match="Unknown model 'stylegan'.*biggan, dcgan, mlp, points_mlp, sagan, sngan"):
         models.get("stylegan")
     with pytest.raises(ValueError, match="already registered"):
         models.PRESETS.register("dcgan", models.get("dcgan"))

@@ -397,6 +397,7 @@ def test_names_and_families():
         "ab_folder": "paired", "paired_folder": "paired", "edges2fashion": "paired",
         "fashion_x4": "paired", "fashion_inpaint": "paired",
         "unpaired_folder": "unpaired", "sneaker2boot": "unpaired",
+        "ring_of_gaussians": "points", "grid_of_gaussians": "points",
     }
     for name, family in expected.items():
         data.check_dataset_name(name)

@@ -185,6 +185,20 @@ def test_unrolled_refuses_what_it_cannot_unroll():
         load_config(config_path("unrolled_ring8"), ["loss.unrolled_steps=-1"])
 
 
+def test_points_contract_batches_samples_grid_and_export_spec():
+    gan = tiny_gan(0, keras.optimizers.SGD(0.5))
+    assert gan.check_batch(tf.TensorSpec([8, 2], tf.float32)) == 8
+    with pytest.raises(ValueError, match=r"points \[batch, 2\] without labels"):
+        gan.check_batch(tf.TensorSpec([8, 28, 28, 1], tf.float32))
+    assert gan.sample(num_samples=7, seed=1).shape == (7, 2)
+    gan.reference_points = points_lib.reference_points("ring_of_gaussians", 100)
+    assert gan.plot_extent() == 4.0  # the ring reaches 2.06: axes at +-4 (ceil(3.06))
+    grid, columns = gan.sample_grid(64)
+    assert grid.shape == (1, 256, 256, 1) and columns == 1 and grid.min() >= -1.0
+    spec = gan.export_spec()
+    assert spec.kind == "noise_to_points" and spec.options == {"latent_dim": 3, "dim": 2}
+
+
 # ------------------------------------------------------------------------ the configs
 
 

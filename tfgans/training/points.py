@@ -24,10 +24,12 @@ SCATTER_SAMPLES = 1000
 class PointsGAN(GAN):
     """A generator of points [batch, dim] and a discriminator of them, trained as `GAN`.
 
-    Args: as `GAN` (unconditional: `num_classes` must be None), plus
+    Args: as `GAN` (unconditional: `num_classes` must be None).
+
+    Attributes:
         reference_points: None, or real points [M, dim] drawn grey under the samples in the
-            scatter plots (`sample_grid`); their extent fixes the plot's axes. Also
-            settable as the attribute `reference_points`.
+            scatter plots (`sample_grid`); their extent fixes the plot's axes. Data, not a
+            setting: the run sets it from its dataset (`pipelines.points_run`).
 
     Example:
     ```python
@@ -40,7 +42,7 @@ class PointsGAN(GAN):
     family = "points"
 
     def __init__(self, generator, discriminator, latent_dim=None, num_classes=None,
-                 ema_decay=None, seed=0, reference_points=None, **kwargs):
+                 ema_decay=None, seed=0, **kwargs):
         if num_classes is not None:
             raise ValueError(
                 "The points family is unconditional (its data has no labels). Received: "
@@ -52,7 +54,7 @@ class PointsGAN(GAN):
                 "PointsGAN's generator must return points [batch, dim]. Received outputs of "
                 f"shape [batch, {', '.join(map(str, self.image_shape))}]: use tfgans.GAN "
                 "for images.")
-        self.reference_points = reference_points
+        self.reference_points = None
 
     @property
     def reference_points(self):
@@ -109,7 +111,7 @@ class PointsGAN(GAN):
 
     def plot_extent(self):
         """The half-width of the scatter plots' square axes: the reference data's largest
-        coordinate plus 1, rounded up (3 for the ring of radius 2, 6 for the 5x5 grid);
+        coordinate plus 1, rounded up (4 for the ring of radius 2, 6 for the 5x5 grid);
         3 without reference points."""
         if self.reference_points is None or not len(self.reference_points):
             return 3.0
