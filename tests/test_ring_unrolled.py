@@ -205,7 +205,9 @@ def test_points_contract_batches_samples_grid_and_export_spec():
 def test_configs_resolve_to_the_papers_settings():
     for name, k in (("gan_ring8", 0), ("unrolled_ring8", 10)):
         with open(config_path(name), encoding="utf-8") as f:
-            assert "https://arxiv.org/abs/1611.02163" in f.read().split("\n\n")[0], name
+            head = f.read().split("\n\n")[0]
+        assert "https://arxiv.org/abs/1611.02163" in head and "TIME_" not in head, name
+        assert f"tfgans train configs/{name}.yaml" in head, name
         c = resolve(load_config(config_path(name)), (2,), None)
         assert (c.model.name, c.model.latent_dim, c.model.width) == ("points_mlp", 256, 128)
         assert (c.model.generator_layers, c.model.discriminator_layers) == (2, 1)
