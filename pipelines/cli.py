@@ -224,6 +224,8 @@ _TABLE = [
     ("class_accuracy", "class accuracy", "{:.4f}"),
     ("code_nmi", "code/class NMI", "{:.4f}"),
     ("code_classes", "code majority classes", "{:d}"),
+    ("modes", "modes covered", "{:d}"),
+    ("high_quality_rate", "high-quality rate", "{:.4f}"),
     ("d_loss", "d_loss", "{:.4f}"),
     ("g_loss", "g_loss", "{:.4f}"),
 ]
@@ -248,8 +250,12 @@ def _evaluate(args):
         print(translation_table(metrics))
         print(f"Appended to {path}")
         return 0
-    print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_fake']} generated vs "
-          f"{metrics['num_real']} real images (seed {args.seed})")
+    if "modes" in metrics:  # a 2-D points run: mode coverage
+        print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_fake']} generated "
+              f"points, {metrics['num_modes']} modes (seed {args.seed})")
+    else:
+        print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_fake']} generated vs "
+              f"{metrics['num_real']} real images (seed {args.seed})")
     print(metrics_table(metrics))
     print(f"Appended to {path}")
     return 0

@@ -50,7 +50,8 @@ class ConfigError(ValueError):
 # ------------------------------------------------------------------- the pipeline's keys
 
 DATA = {
-    "name": Key("fashion_mnist", "str", doc="fashion_mnist, image_folder, tfds/<name>"),
+    "name": Key("fashion_mnist", "str", doc="fashion_mnist, image_folder, tfds/<name>; 2-D "
+                "points: ring_of_gaussians, grid_of_gaussians"),
     "batch_size": Key(64, "int", low=1, doc="global batch size (all replicas)"),
     "labels": Key(False, "bool", doc="feed class labels (conditional models)"),
     "path": Key(None, "str", nullable=True, path=True,

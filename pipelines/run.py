@@ -24,6 +24,7 @@ import numpy as np
 
 from pipelines import config as config_lib
 from pipelines import data as data_lib
+from pipelines import points_run
 from pipelines.config import ConfigError, load_config
 
 CONFIG_FILE = "config.yaml"
@@ -196,7 +197,7 @@ def make_estimator(config, model_dir, strategy, verbose="auto"):
     preset = tfgans.models.get(config.model.name)
     trainer_cls = config_lib.trainer_class(config)
     arguments = config_lib.trainer_arguments(config)
-    image_shape = (config.data.image_size, config.data.image_size, config.data.channels)
+    image_shape = points_run.sample_shape(config)  # (size, size, channels); points: (dim,)
     keras.utils.set_random_seed(config.train.seed)
 
     def trainer_fn():
@@ -204,7 +205,8 @@ def make_estimator(config, model_dir, strategy, verbose="auto"):
         networks = preset.networks(trainer_cls.TRAINED, image_shape, latent_dim,
                                    arguments.get("num_classes"), config.model.to_dict())
         optimizers = {name: make_optimizer(config.optimizer, name) for name in trainer_cls.TRAINED}
-        return trainer_cls.create(networks, optimizers, **arguments)
+        return points_run.prepare_trainer(
+            config, trainer_cls.create(networks, optimizers, **arguments))
 
     train = config.train
     return tfgans.Estimator(
@@ -376,6 +378,10 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, 
         extra["codes"] = _check_codes(model_dir, codes, num_samples)
     config, estimator = load_run(model_dir)
     check_writable(os.path.dirname(os.path.abspath(out)), "output folder")
+    if points_run.is_points(config):  # 2-D points: a scatter plot, not a grid
+        if labels is not None or truncation is not None:
+            raise RunError("--labels and --truncation do not apply to a 2-D points run.")
+        return points_run.write_scatter(estimator, num_samples, seed, out)
     classes = config.data.num_classes if "num_classes" in config.data else None
     if labels is not None:
         labels = [int(x) for x in labels]
@@ -573,6 +579,14 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
             "benchmarks/stackgan_text.py measures how often the classifier finds the "
             "described class.")
     check_writable(model_dir, "model_dir")  # eval.json: before an evaluation of hours
+    if points_run.is_points(config):  # 2-D points: mode coverage, no feature extractor
+        start = time.perf_counter()
+        metrics = points_run.evaluate(config, estimator, num_samples, seed)
+        path = os.path.join(model_dir, EVAL_FILE)
+        append_history(path, metrics_record(
+            estimator.step, "evaluate", metrics, num_samples=num_samples, seed=seed,
+            extractor="modes", seconds=round(time.perf_counter() - start, 2)))
+        return {"step": estimator.step, **metrics}, path
     shape = estimator.trainer.image_shape
     name = eval_extractor(extractor or config.eval.extractor, shape)
     if name is None:

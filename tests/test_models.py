@@ -289,7 +289,7 @@ def test_registry():
     assert models.get("pix2pix").build is models.build_pix2pix
     names = models.PRESETS.names()  # sorted, and every preset the zoo issues added so far
     assert names == sorted(names)
-    assert {"began", "biggan", "dcgan", "ebgan", "infogan", "mlp", "pix2pix", "progan", "sagan", "sngan", "stackgan"} <= set(names)
+    assert {"began", "biggan", "dcgan", "ebgan", "infogan", "mlp", "pix2pix", "points_mlp", "progan", "sagan", "sngan", "stackgan"} <= set(names)
     g, d = models.get("dcgan")(
         (28, 28, 1), LATENT, num_classes=4, width=4, conditioning="acgan", spectral_norm=True
     )

@@ -398,6 +398,7 @@ def test_names_and_families():
         "fashion_x4": "paired", "fashion_inpaint": "paired",
         "unpaired_folder": "unpaired", "sneaker2boot": "unpaired",
         "fashion_mnist_captions": "text_to_image", "captioned_folder": "text_to_image",
+        "ring_of_gaussians": "points", "grid_of_gaussians": "points",
     }
     for name, family in expected.items():
         data.check_dataset_name(name)

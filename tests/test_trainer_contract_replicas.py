@@ -71,3 +71,19 @@ def test_conditional_sngan_two_replicas_equal_one(mirrored):
     assert max(np.abs(a - b).max() for a, b in zip(one, start, strict=True)) > 1e-3  # moved
     for a, b in zip(one, two, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_unrolled_gan_refuses_several_replicas(mirrored):
+    """The unrolled GAN's discriminator steps are not summed across replicas: it says so at
+    compile, in one line, instead of training something else than on one device."""
+    import keras
+    import pytest
+
+    from tfgans.models.points import PointsDiscriminator, PointsGenerator
+    from tfgans.training import PointsGAN
+
+    with mirrored.scope():
+        gan = PointsGAN(PointsGenerator(2, 3, (4,)), PointsDiscriminator((4,)), latent_dim=3)
+        with pytest.raises(ValueError, match="runs on one device"):
+            gan.compile(loss="minimax", unrolled_steps=2,
+                        discriminator_optimizer=keras.optimizers.Adam(1e-3))

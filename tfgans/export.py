@@ -127,7 +127,8 @@ def export_trainer(trainer, export_dir, version=None, overwrite=False, *, max_nu
     - noise -> image: `serving_default` (`noise` [+ `labels`] -> `images` in [0, 1]) and
       `generate` (`num_samples` or `labels`, `seed` -> `images`, `png_bytes`);
     - image -> image: `serving_default` (`images` in [0, 1] -> `images` in [0, 1]) and
-      `translate` (`png_bytes` string [N] -> `png_bytes`).
+      `translate` (`png_bytes` string [N] -> `png_bytes`);
+    - 2-D points: `serving_default` (`noise` -> `points`).
 
     Args and returns: as `export_generator`; `max_num_samples` bounds `generate`.
     """
@@ -408,6 +409,25 @@ def _infogan_archive(model, **options):
     return infogan_archive(model, **options)
 
 
+def _noise_to_points_archive(generator, latent_dim, dim, max_num_samples):
+    """The 2-D points family's one signature (DESIGN.md: no PNG output):
+    `serving_default`: `noise` float32 [None, latent_dim] -> `points` float32 [None, dim]."""
+
+    def serve(noise):
+        noise = tf.debugging.assert_all_finite(
+            noise, "`noise` must be finite (no NaN or Inf): the points would be NaN")
+        return {"points": tf.cast(generator(noise, training=False), tf.float32)}
+
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    serve_fn = archive.add_endpoint(
+        "serving_default", serve, [tf.TensorSpec([None, latent_dim], tf.float32, name="noise")])
+    shape = serve_fn.get_concrete_function().structured_outputs["points"].shape
+    if shape.rank != 2 or shape[-1] != dim:
+        raise ValueError(f"The generator must return points [batch, {dim}]. Received {shape}.")
+    return archive, {"serving_default": {"noise": tf.zeros([1, latent_dim], tf.float32)}}
+
+
 #: Signature builders by `ExportSpec.kind`: (model, **options, max_num_samples) ->
 #: (archive, {signature: example inputs}).
 _BUILDERS = {
@@ -415,6 +435,7 @@ _BUILDERS = {
     "image_to_image": _image_to_image_archive,
     "infogan": _infogan_archive,
     "text_to_image": text_to_image_archive,
+    "noise_to_points": _noise_to_points_archive,
 }
 
 

@@ -4,7 +4,7 @@ from tfgans.registry import Registry
 
 from pipelines.data import arrays as arrays_lib
 from pipelines.data import captions
-from pipelines.data import common, fashion_tasks, folder, paired, pairs, tfds_source
+from pipelines.data import common, fashion_tasks, folder, paired, pairs, points, tfds_source
 from pipelines.data.common import DataError
 
 TFDS_PREFIX = "tfds/"
@@ -16,6 +16,7 @@ NOISE_TO_IMAGE = "noise_to_image"  # `images` or `(images, labels)`
 PAIRED = "paired"  # `(source, target)`, or `(source, target, mask)` for inpainting
 UNPAIRED = "unpaired"  # `(a, b)`
 TEXT = "text_to_image"  # `(images, text)`
+POINTS = "points"  # `points` [batch, 2] (2-D toy data)
 _FAMILIES = {"fashion_mnist": NOISE_TO_IMAGE, "image_folder": NOISE_TO_IMAGE,
              "arrays": NOISE_TO_IMAGE}
 PATH_DATASETS = ("image_folder", "ab_folder", "paired_folder", "unpaired_folder",
@@ -130,12 +131,26 @@ _text_dataset("fashion_mnist_captions", _fashion_captions)
 _text_dataset("captioned_folder", _captioned_folder)
 
 
+def _points(name):
+    @DATASETS.register(name)
+    def _build(batch_size, split, labels, seed, data_dir, path, **kwargs):
+        _no_path(name, path)
+        return points.points_dataset(name, batch_size, split, labels, seed, **kwargs)
+
+    _FAMILIES[name] = POINTS
+
+
+_points("ring_of_gaussians")
+_points("grid_of_gaussians")
+
+
 def dataset_family(name):
     """The family of dataset `name`: what its batches hold, so a preset can be checked.
 
     Returns:
         "noise_to_image" (`images` or `(images, labels)`; also "tfds/<name>"), "paired"
-        (`(source, target)`, plus `mask` for fashion_inpaint) or "unpaired" (`(a, b)`).
+        (`(source, target)`, plus `mask` for fashion_inpaint), "unpaired" (`(a, b)`) or
+        "points" (`points` [batch, 2]: ring_of_gaussians, grid_of_gaussians).
 
     Raises:
         DataError: an unknown name (see `check_dataset_name`).

@@ -32,6 +32,7 @@ from tfgans.models.pix2pix import (
     build_pix2pix,
     patchgan_receptive_field,
 )
+from tfgans.models.points import PointsDiscriminator, PointsGenerator, build_points
 from tfgans.models.presets import PRESETS, Preset
 from tfgans.models.progan import ProGANDiscriminator, ProGANGenerator, build_progan
 from tfgans.models.resnet import ResNetDiscriminator, ResNetGenerator, build_sngan
@@ -80,6 +81,26 @@ PRESETS.register("mlp", Preset(
     resolve_model=_resolve,
     doc="fully connected generator and discriminator (Goodfellow et al. 2014)",
     reference="https://arxiv.org/abs/1406.2661",
+))
+
+PRESETS.register("points_mlp", Preset(
+    "points_mlp", trainer="points", build=build_points,
+    keys={
+        "width": Key(128, "int", low=1, doc="units of every hidden layer"),
+        "generator_layers": Key(2, "int", low=1, doc="the generator's hidden layers"),
+        "discriminator_layers": Key(1, "int", low=1, doc="the discriminator's hidden layers"),
+        "init_gain": Key(0.8, "float", low=0.0, low_open=True,
+                         doc="gain of the orthogonal weight initialisation"),
+        "input_scale": Key(0.25, "float", low=0.0, low_open=True,
+                           doc="the discriminator multiplies its input by this first"),
+    },
+    # Metz et al. 2017, appendix A (2-D mixture of Gaussians): 256-D noise, the GAN loss
+    # (minimax), Adam(1e-4, beta_1 0.5) for both networks, batch 512, no weight average.
+    defaults={"model.latent_dim": 256, "data.name": "ring_of_gaussians",
+              "data.batch_size": 512, "loss.name": "minimax", "optimizer.beta_1": 0.5,
+              "optimizer.beta_2": 0.999, "train.ema": 0.0},
+    doc="2-D points (the unrolled-GAN paper's MLPs): ring / grid of Gaussians",
+    reference="https://arxiv.org/abs/1611.02163",
 ))
 
 
@@ -312,7 +333,8 @@ PRESETS.register("stackgan", Preset(
 
 def get(name):
     """Returns the preset registered as `name` ("dcgan", "mlp", "sngan", "sagan",
-    "biggan", "began", "ebgan", "progan"); calling it builds the networks.
+    "biggan", "began", "ebgan", "infogan", "pix2pix", "progan", "stackgan",
+    "points_mlp"); calling it builds the networks.
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.
@@ -338,6 +360,8 @@ __all__ = [
     "MLPGenerator",
     "OneHotChannelsDiscriminator",
     "OneHotConcatGenerator",
+    "PointsDiscriminator",
+    "PointsGenerator",
     "Preset",
     "ProGANDiscriminator",
     "ProGANGenerator",
@@ -350,6 +374,7 @@ __all__ = [
     "build_infogan",
     "build_mlp",
     "build_progan",
+    "build_points",
     "build_sagan",
     "build_sngan",
     "build_stackgan",

@@ -11,6 +11,7 @@ from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample
 from tfgans.training.pix2pix import Pix2Pix
 from tfgans.training.infogan import InfoGAN
 from tfgans.training.stackgan import StackGAN
+from tfgans.training.points import PointsGAN
 from tfgans.training.trainer import (
     AUTO_JIT_ON_CPU,
     ExecutionError,
@@ -37,6 +38,7 @@ from tfgans.training.progan import ProGAN  # noqa: E402 (a GAN subclass)
 
 TRAINERS.register("progan", ProGAN)
 TRAINERS.register("stackgan", StackGAN)
+TRAINERS.register("points", PointsGAN)
 
 
 def get_trainer(name):
@@ -59,6 +61,7 @@ __all__ = [
     "Pix2Pix",
     "ProGAN",
     "StackGAN",
+    "PointsGAN",
     "StopOnNonFinite",
     "Trainer",
     "check_execution",

@@ -14,6 +14,7 @@ from tfgans import losses as losses_lib
 from tfgans import penalties as penalties_lib
 from tfgans.settings import Key, Setting
 from tfgans.training import noise as noise_lib
+from tfgans.training import unrolling
 from tfgans.training.trainer import ExportSpec, Trainer, check_global_batch, first_batch
 
 # Streams of the (seed, step, stream) noise keys. Critic update k of a step uses stream
@@ -55,13 +56,14 @@ def infer_latent_dim(generator, latent_dim=None):
 
 def resolve_settings(loss="wasserstein", gradient_penalty=None, penalty_type="wgan_gp",
                      penalty_target=1.0, one_sided_penalty=False, weight_clip=None,
-                     n_critic=None, label_smoothing=0.0, ac_weight=1.0):
+                     n_critic=None, label_smoothing=0.0, ac_weight=1.0, unrolled_steps=0):
     """The effective training settings of a `GAN`: the one place where a loss' defaults
     apply (`compile` and the config layer both call it).
 
     `gradient_penalty=None` takes the loss' default (10 for "wasserstein", else 0; 0 with
     `weight_clip`); `n_critic=None` the loss' (5 for "wasserstein", else 1);
-    `weight_clip` 0 or None means no clipping.
+    `weight_clip` 0 or None means no clipping. `unrolled_steps` > 0 (the unrolled GAN) needs
+    no gradient penalty and no weight clipping (`unrolling.check_unrolled_settings`).
 
     Returns:
         {argument: effective value} for every argument, `loss` as its registry name.
@@ -77,6 +79,7 @@ def resolve_settings(loss="wasserstein", gradient_penalty=None, penalty_type="wg
         type=penalty_type, weight=float(gradient_penalty), target=float(penalty_target),
         one_sided=bool(one_sided_penalty), weight_clip=weight_clip or None,
     )
+    unrolling.check_unrolled_settings(unrolled_steps, gradient_penalty, weight_clip)
     return {
         "loss": gan_loss.name,
         "gradient_penalty": float(gradient_penalty),
@@ -87,6 +90,7 @@ def resolve_settings(loss="wasserstein", gradient_penalty=None, penalty_type="wg
         "n_critic": n_critic,
         "label_smoothing": float(label_smoothing),
         "ac_weight": float(ac_weight),
+        "unrolled_steps": int(unrolled_steps),
     }
 
 
@@ -172,6 +176,10 @@ class GAN(Trainer):
             doc="one-sided smoothing of the real labels (minimax, non_saturating, AC)")),
         Setting("loss.ac_weight", "ac_weight", Key(
             1.0, "float", low=0.0, doc="weight of the AC-GAN classification losses")),
+        Setting("loss.unrolled_steps", "unrolled_steps", Key(
+            0, "int", low=0, high=100,
+            doc="unrolled GAN (Metz et al. 2017): G's loss after this many differentiable "
+            "D steps (adam or sgd, D's own settings); 0: off")),
     )
 
     #: The networks that get an optimizer, in order.
@@ -282,7 +290,7 @@ class GAN(Trainer):
     def compile(self, generator_optimizer=None, discriminator_optimizer=None,
                 loss="wasserstein", gradient_penalty=None, penalty_type="wgan_gp",
                 penalty_target=1.0, one_sided_penalty=False, weight_clip=None, n_critic=None,
-                label_smoothing=0.0, ac_weight=1.0, **kwargs):
+                label_smoothing=0.0, ac_weight=1.0, unrolled_steps=0, **kwargs):
         """Configures training.
 
         Args:
@@ -301,6 +309,11 @@ class GAN(Trainer):
             label_smoothing: one-sided label smoothing of the real labels (minimax,
                 non-saturating and the AC-GAN classification loss).
             ac_weight: weight of the AC-GAN classification losses.
+            unrolled_steps: k > 0 makes it the unrolled GAN (Metz et al. 2017): the
+                generator's loss is taken after k unrolled discriminator steps (functional
+                copies of the discriminator optimizer's Adam or SGD update) and
+                differentiated through them; the discriminator's own update is unchanged.
+                One device only; no gradient penalty, clipping or AC-GAN head.
             **kwargs: passed to `keras.Model.compile` (`jit_compile`, `steps_per_execution`,
                 `run_eagerly`).
         """
@@ -309,7 +322,7 @@ class GAN(Trainer):
         self.gan_loss = losses_lib.get(loss)
         settings = resolve_settings(
             self.gan_loss, gradient_penalty, penalty_type, penalty_target, one_sided_penalty,
-            weight_clip, n_critic, label_smoothing, ac_weight,
+            weight_clip, n_critic, label_smoothing, ac_weight, unrolled_steps,
         )
         super().compile(
             {"generator": generator_optimizer, "discriminator": discriminator_optimizer},
@@ -323,6 +336,9 @@ class GAN(Trainer):
         self.n_critic = settings["n_critic"]
         self.label_smoothing = settings["label_smoothing"]
         self.ac_weight = settings["ac_weight"]
+        self.unrolled_steps = settings["unrolled_steps"]
+        if self.unrolled_steps:
+            unrolling.check_unrolled_trainer(self)
         self.training_settings = settings
         self._compile_config = serialization_lib.SerializableDict(
             generator_optimizer=self.generator_optimizer,
@@ -544,6 +560,8 @@ class GAN(Trainer):
             fake_logits, fake_class = self._split(
                 self.discriminator(self._d_inputs(fake, labels), training=True)
             )
+            if self.unrolled_steps:  # the unrolled GAN: D's logits after k unrolled steps
+                fake_logits = self._unrolled_fake_logits(real, fake, labels)
             g_loss, total = self._adversarial_loss(real_logits, fake_logits, generator=True)
             if self.auxiliary_classifier:
                 total = total + self.ac_weight * losses_lib.acgan_generator_loss(
@@ -553,6 +571,14 @@ class GAN(Trainer):
             scaled = self.scale_loss(total, "generator")
         finite = self.apply_gradients("generator", scaled, tape, tf.math.is_finite(total))
         return g_loss, finite
+
+    def _unrolled_fake_logits(self, real, fake, labels, steps=None):
+        """D's logits of `fake` after `steps` (default `unrolled_steps`) differentiable
+        updates of a copy of D's weights on this batch (`unrolling.unrolled_weights`);
+        called inside the generator's tape, so G's gradient flows through the updates."""
+        weights = unrolling.unrolled_weights(
+            self, real, fake, labels, self.unrolled_steps if steps is None else steps)
+        return unrolling.logits_with(self, weights, fake, labels)
 
     def _check_labels(self, labels):
         if self.num_classes is not None and labels is None:

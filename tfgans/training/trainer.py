@@ -123,7 +123,8 @@ class ExportSpec:
     """What a trainer exports and how (`tfgans.export` builds the signatures by `kind`).
 
     Attributes:
-        kind: "noise_to_image" or "image_to_image" (DESIGN.md's table of signatures).
+        kind: "noise_to_image", "image_to_image" or "noise_to_points" (DESIGN.md's table
+            of signatures).
         model: the Keras model served (the EMA copy when EMA is on).
         options: the kind's settings (noise_to_image: latent_dim, num_classes;
             image_to_image: image_shape, the input image shape [H, W, C]).
