@@ -691,7 +691,7 @@ class GAN(Trainer):
         self.update_ema(step)
         logs = {**d_logs, "g_loss": g_loss, "nonfinite": 1.0 - tf.cast(finite, tf.float32),
                 **self.stabilisers.generator_logs,
-                **self.stabilisers.end_step(step, self._global_batch(real))}
+                **self.stabilisers.end_step(self.step, self._global_batch(real))}
         if not self.auxiliary_classifier:
             logs.pop("ac_loss")
         return self.track(logs)

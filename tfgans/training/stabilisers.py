@@ -308,13 +308,15 @@ class Stabilisers:
         self.ada_sign_sum.assign_add(sign)
         self.ada_count.assign_add(1.0)
 
-    def end_step(self, step, global_batch):
-        """After a train step: ADA's p every `ada_interval` steps (then the accumulator is
-        reset), the historical averages. Returns logs of the switches' state."""
+    def end_step(self, steps_done, global_batch):
+        """After a train step (`steps_done`: the steps taken, this one included): ADA's p
+        every `ada_interval` steps (then the accumulator is reset), the historical
+        averages. Returns logs of the switches' state."""
         s = self.settings
         logs = {}
+        steps_done = tf.cast(steps_done, tf.int64)
         if self.ada:
-            due = tf.equal((tf.cast(step, tf.int64) + 1) % s["ada_interval"], 0)
+            due = tf.equal(steps_done % s["ada_interval"], 0)
             r_t = self.ada_sign_sum / tf.maximum(self.ada_count, 1.0)
             new_p = augment_lib.ada_update(
                 self.ada_p, r_t, s["ada_target"], batch_size=global_batch,
@@ -332,7 +334,7 @@ class Stabilisers:
                     a.assign(tf.cast(v, a.dtype))
             self.average_count.assign_add(1.0)
         if s["label_flip"]:
-            logs["label_flip_p"] = self.flip_probability(step)
+            logs["label_flip_p"] = self.flip_probability(steps_done - 1)
         return logs
 
     # ------------------------------------------------------------- loss terms
