@@ -218,6 +218,7 @@ class Stabilisers:
         self.policy = "" if s["diff_augment"] == "none" else s["diff_augment"]
         self.ada = s["ada"]
         self.label_noise = bool(s["label_flip"] or s["fake_label_smoothing"])
+        self.generator_logs = {}  # the metrics of the last generator update (set by GAN)
         self.variables = {}
         if self.ada:
             self.ada_pipeline = augment_lib.AdaPipeline()
