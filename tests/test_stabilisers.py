@@ -254,6 +254,8 @@ def resume_trainer_fn():
                      ada=True, ada_interval=3, ada_speed_images=40, lecam=0.3,
                      historical_averaging=1e-3)
     gan.stabilisers.ada_p.assign(0.5)  # so p moves whichever way r_t goes (a resume restores it)
+    # Two of ADA's ops (a smaller graph to trace): the resume does not depend on which.
+    gan.stabilisers.ada_pipeline = tfgans.augment.AdaPipeline(("xflip", "translation"))
     return gan
 
 
