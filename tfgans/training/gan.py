@@ -594,7 +594,8 @@ class GAN(Trainer):
         if self.gan_loss.uses_batch_mean or matching:
             real = st.augment(real, step, _G_STREAM, real=True)
             real_logits, _, real_features = self._discriminate(real, labels, bool(matching))
-            real_features = tf.nest.map_structure(tf.stop_gradient, real_features)
+            if matching:
+                real_features = [tf.stop_gradient(f) for f in real_features]
         with tf.GradientTape() as tape:
             fake = self.generator(self._g_inputs(noise, labels), training=True)
             fake = st.augment(fake, step, _G_STREAM, real=False)  # DiffAugment / ADA
