@@ -63,6 +63,14 @@ PRESETS.register("dcgan", Preset(
                                doc="batch norm with the statistics of the global batch, so "
                                "results do not depend on the number of replicas; false: "
                                "each replica's own (Keras' BatchNormalization default)"),
+        "minibatch_kernels": Key(0, "int", low=0,
+                                 doc="minibatch discrimination's kernels B in the "
+                                 "discriminator (Salimans et al. 2016; 100 there); 0: none"),
+        "minibatch_kernel_dim": Key(5, "int", low=1,
+                                    doc="each minibatch-discrimination kernel's size C"),
+        "virtual_batch_norm": Key(False, "bool",
+                                  doc="virtual batch norm in the generator instead of batch "
+                                  "norm (Salimans et al. 2016)"),
     },
     image_sizes=tuple(START_SIZES),
     resolve_model=_resolve,

@@ -7,7 +7,8 @@ Convolutional GANs](https://arxiv.org/abs/1511.06434).
 import keras
 from keras import ops
 
-from tfgans.layers import DiscriminatorHead, maybe_spectral_norm
+from tfgans.layers import (DiscriminatorHead, MinibatchDiscrimination,
+                           VirtualBatchNormalization, maybe_spectral_norm)
 from tfgans.models import common
 
 
@@ -37,6 +38,12 @@ class DCGANGenerator(keras.Model):
         embedding_dim: size of the label embedding (conditional generators only).
         synchronized_bn: synchronize batch statistics across replicas
             (`keras.layers.BatchNormalization(synchronized=...)`).
+        virtual_batch_norm: virtual batch normalisation (Salimans et al. 2016) instead of
+            batch normalisation: each example is normalised with the statistics of a fixed
+            reference batch (`reference_size` noise vectors drawn once, kept as a
+            non-trainable weight, forwarded with every call) plus itself, so an output
+            does not depend on the rest of its batch.
+        reference_size: the reference batch's size (virtual batch norm only).
         **kwargs: base model arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -65,11 +72,15 @@ class DCGANGenerator(keras.Model):
         num_classes=None,
         embedding_dim=50,
         synchronized_bn=False,
+        virtual_batch_norm=False,
+        reference_size=32,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.image_shape = common.check_image_shape(image_shape)
         self.latent_dim = common.check_positive_int("latent_dim", latent_dim)
+        self.virtual_batch_norm = common.check_bool("virtual_batch_norm", virtual_batch_norm)
+        self.reference_size = common.check_positive_int("reference_size", reference_size)
         self.width = common.check_positive_int("width", width)
         self.num_classes = common.check_positive_int("num_classes", num_classes, True)
         self.embedding_dim = common.check_positive_int("embedding_dim", embedding_dim)
@@ -81,6 +92,8 @@ class DCGANGenerator(keras.Model):
         filters = [self.width * 2**i for i in reversed(range(n))]
 
         def batch_norm():
+            if self.virtual_batch_norm:
+                return VirtualBatchNormalization(epsilon=1e-5, dtype=dtype)
             return keras.layers.BatchNormalization(
                 momentum=0.9, epsilon=1e-5, synchronized=synchronized_bn, dtype=dtype
             )
@@ -111,6 +124,12 @@ class DCGANGenerator(keras.Model):
             kernel_initializer=_weights_init(), dtype=dtype, name="to_image",
         )
         self.tanh = keras.layers.Activation("tanh", dtype="float32", name="tanh")
+        self.reference_noise = None
+        if self.virtual_batch_norm:
+            self.reference_noise = self.add_weight(
+                name="reference_noise", shape=(self.reference_size, self.latent_dim),
+                initializer=keras.initializers.RandomNormal(), trainable=False,
+            )
 
     @property
     def output_shape_(self):
@@ -119,10 +138,31 @@ class DCGANGenerator(keras.Model):
 
     def call(self, inputs, training=None):
         x = common.generator_input(self, inputs)
+        if self.virtual_batch_norm:
+            return self._call_virtual(x)
         x = ops.relu(self.project_bn(self.project(x), training=training))
         x = self.reshape(x)
         for conv, bn in zip(self.up_convs, self.up_bns):
             x = ops.relu(bn(conv(x), training=training))
+        return self.tanh(self.to_image(x))
+
+    def _call_virtual(self, x):
+        """The paper's VBN: the reference batch goes through the same layers; each layer
+        normalises x with the reference's statistics plus x's own, and the reference with
+        its own."""
+        noise = ops.cast(self.reference_noise, x.dtype)
+        ref_inputs = noise
+        if self.num_classes is not None:
+            labels = ops.arange(self.reference_size, dtype="int32") % self.num_classes
+            ref_inputs = [noise, labels]
+        ref = common.generator_input(self, ref_inputs)
+        layers = [(self.project, self.project_bn)] + list(zip(self.up_convs, self.up_bns))
+        for i, (layer, norm) in enumerate(layers):
+            h, h_ref = layer(x), layer(ref)
+            x = ops.relu(norm(h, reference=h_ref))
+            ref = ops.relu(norm.normalize_reference(h_ref))
+            if i == 0:
+                x, ref = self.reshape(x), self.reshape(ref)
         return self.tanh(self.to_image(x))
 
     def get_config(self):
@@ -134,6 +174,8 @@ class DCGANGenerator(keras.Model):
             "num_classes": self.num_classes,
             "embedding_dim": self.embedding_dim,
             "synchronized_bn": self.synchronized_bn,
+            "virtual_batch_norm": self.virtual_batch_norm,
+            "reference_size": self.reference_size,
         }
 
 
@@ -163,6 +205,10 @@ class DCGANDiscriminator(keras.Model):
             when `num_classes` is set.
         embedding_dim: label embedding channels for "concat" conditioning.
         spectral_norm: spectrally normalize every convolution and dense layer.
+        minibatch_kernels: B > 0 appends minibatch discrimination's B closeness features
+            (Salimans et al. 2016; `tfgans.layers.MinibatchDiscrimination`) to the
+            flattened features before the head; 0: none.
+        minibatch_kernel_dim: C, each kernel's projection size.
         **kwargs: base model arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -193,11 +239,20 @@ class DCGANDiscriminator(keras.Model):
         conditioning=None,
         embedding_dim=16,
         spectral_norm=False,
+        minibatch_kernels=0,
+        minibatch_kernel_dim=5,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.image_shape = common.check_image_shape(image_shape)
         self.width = common.check_positive_int("width", width)
+        if isinstance(minibatch_kernels, bool) or not isinstance(minibatch_kernels, int) or (
+                minibatch_kernels < 0):
+            raise ValueError("`minibatch_kernels` must be an integer >= 0 (0: none). "
+                             f"Received: minibatch_kernels={minibatch_kernels!r}")
+        self.minibatch_kernels = minibatch_kernels
+        self.minibatch_kernel_dim = common.check_positive_int(
+            "minibatch_kernel_dim", minibatch_kernel_dim)
         self.num_classes = common.check_positive_int("num_classes", num_classes, True)
         self.conditioning = common.check_conditioning(
             self.num_classes, conditioning, default="projection"
@@ -223,6 +278,13 @@ class DCGANDiscriminator(keras.Model):
             for i in range(n)
         ]
         self.flatten = keras.layers.Flatten(dtype=dtype)
+        self.minibatch = None
+        if self.minibatch_kernels:
+            self.minibatch = MinibatchDiscrimination(
+                self.minibatch_kernels, self.minibatch_kernel_dim,
+                kernel_initializer=keras.initializers.RandomNormal(stddev=0.05), dtype=dtype,
+                name="minibatch_discrimination",
+            )
         self.head = DiscriminatorHead(
             self.num_classes, self.conditioning, spectral_norm, dtype="float32", name="head"
         )
@@ -233,15 +295,25 @@ class DCGANDiscriminator(keras.Model):
         return self.conditioning in ("concat", "projection")
 
     def call(self, inputs, training=None):
+        return self.call_with_features(inputs, training=training)[0]
+
+    def call_with_features(self, inputs, training=None):
+        """The outputs and the intermediate features: `(outputs, [the activation of each
+        convolution, bottom to top])`, for feature matching (`loss.feature_matching`)."""
         images, labels = common.split_inputs(self, inputs, "images", self.with_labels)
         common.check_shape(self, images, "images", self.image_shape)
         x = images
         if self.embedding is not None:
             embedded = ops.cast(self.embedding(labels), x.dtype)[:, None, None, :]
             x = ops.concatenate([x, ops.ones_like(x[..., :1]) * embedded], axis=-1)
+        features = []
         for conv in self.convs:
             x = ops.leaky_relu(conv(x, training=training), negative_slope=0.2)
-        return self.head(self.flatten(x), labels, training=training)
+            features.append(x)
+        x = self.flatten(x)
+        if self.minibatch is not None:
+            x = self.minibatch(x)
+        return self.head(x, labels, training=training), features
 
     def get_config(self):
         return {
@@ -252,6 +324,8 @@ class DCGANDiscriminator(keras.Model):
             "conditioning": self.conditioning,
             "embedding_dim": self.embedding_dim,
             "spectral_norm": self.spectral_norm,
+            "minibatch_kernels": self.minibatch_kernels,
+            "minibatch_kernel_dim": self.minibatch_kernel_dim,
         }
 
 
@@ -266,6 +340,9 @@ def build_dcgan(
     synchronized_bn=False,
     generator_embedding_dim=50,
     discriminator_embedding_dim=16,
+    minibatch_kernels=0,
+    minibatch_kernel_dim=5,
+    virtual_batch_norm=False,
 ):
     """Builds a DCGAN generator and discriminator for `image_shape`.
 
@@ -281,6 +358,9 @@ def build_dcgan(
         synchronized_bn: cross-replica batch normalization in the generator.
         generator_embedding_dim: label embedding size of a conditional generator.
         discriminator_embedding_dim: label channels of a "concat" discriminator.
+        minibatch_kernels, minibatch_kernel_dim: minibatch discrimination in the
+            discriminator (0 kernels: none).
+        virtual_batch_norm: virtual batch normalisation in the generator.
 
     Returns:
         `(generator, discriminator)`.
@@ -293,9 +373,11 @@ def build_dcgan(
     generator = DCGANGenerator(
         image_shape, latent_dim, width=width, num_classes=num_classes,
         embedding_dim=generator_embedding_dim, synchronized_bn=synchronized_bn,
+        virtual_batch_norm=virtual_batch_norm,
     )
     discriminator = DCGANDiscriminator(
         image_shape, width=width, num_classes=num_classes, conditioning=conditioning,
         embedding_dim=discriminator_embedding_dim, spectral_norm=spectral_norm,
+        minibatch_kernels=minibatch_kernels, minibatch_kernel_dim=minibatch_kernel_dim,
     )
     return generator, discriminator

@@ -15,6 +15,7 @@ from tfgans import penalties as penalties_lib
 from tfgans.settings import Key, Setting
 from tfgans.training import noise as noise_lib
 from tfgans.training import unrolling
+from tfgans.training import stabilisers as stabilisers_lib
 from tfgans.training.trainer import ExportSpec, Trainer, check_global_batch, first_batch
 
 # Streams of the (seed, step, stream) noise keys. Critic update k of a step uses stream
@@ -180,12 +181,12 @@ class GAN(Trainer):
             0, "int", low=0, high=100,
             doc="unrolled GAN (Metz et al. 2017): G's loss after this many differentiable "
             "D steps (adam or sgd, D's own settings); 0: off")),
-    )
+    ) + stabilisers_lib.SETTINGS  # feature matching, label noise, DiffAugment / ADA, ...
 
     #: The networks that get an optimizer, in order.
     TRAINED = ("generator", "discriminator")
 
-    resolve_settings = staticmethod(resolve_settings)
+    resolve_settings = staticmethod(stabilisers_lib.extend_resolve(resolve_settings))
 
     def __init__(self, generator, discriminator, latent_dim=None, num_classes=None,
                  ema_decay=None, seed=0, **kwargs):
@@ -287,6 +288,7 @@ class GAN(Trainer):
 
     # --------------------------------------------------------------------------- compile
 
+    @stabilisers_lib.accepts_settings  # feature_matching=0.0, ..., ada=False, ...
     def compile(self, generator_optimizer=None, discriminator_optimizer=None,
                 loss="wasserstein", gradient_penalty=None, penalty_type="wgan_gp",
                 penalty_target=1.0, one_sided_penalty=False, weight_clip=None, n_critic=None,
@@ -314,9 +316,12 @@ class GAN(Trainer):
                 copies of the discriminator optimizer's Adam or SGD update) and
                 differentiated through them; the discriminator's own update is unchanged.
                 One device only; no gradient penalty, clipping or AC-GAN head.
-            **kwargs: passed to `keras.Model.compile` (`jit_compile`, `steps_per_execution`,
-                `run_eagerly`).
+            **kwargs: the stabilisers' settings (`tfgans.training.stabilisers`: feature
+                matching, historical averaging, label noise, DiffAugment, ADA, LeCam, bCR,
+                lazy penalties; all off by default), and `keras.Model.compile`'s
+                (`jit_compile`, `steps_per_execution`, `run_eagerly`).
         """
+        stabiliser_values = stabilisers_lib.pop_settings(kwargs)
         if isinstance(loss, losses_lib.GANLoss):
             losses_lib.register(loss)  # so that a saved GAN names it and loads back
         self.gan_loss = losses_lib.get(loss)
@@ -324,6 +329,8 @@ class GAN(Trainer):
             self.gan_loss, gradient_penalty, penalty_type, penalty_target, one_sided_penalty,
             weight_clip, n_critic, label_smoothing, ac_weight, unrolled_steps,
         )
+        settings.update(stabilisers_lib.resolve(
+            settings, settings["loss"], settings["gradient_penalty"], **stabiliser_values))
         super().compile(
             {"generator": generator_optimizer, "discriminator": discriminator_optimizer},
             **kwargs,
@@ -339,6 +346,9 @@ class GAN(Trainer):
         self.unrolled_steps = settings["unrolled_steps"]
         if self.unrolled_steps:
             unrolling.check_unrolled_trainer(self)
+        self._compile_stabilisers(settings)
+        if self.unrolled_steps:  # the unrolled D steps see neither augmentation nor noise
+            self.stabilisers.refuse("The unrolled GAN (loss.unrolled_steps > 0)")
         self.training_settings = settings
         self._compile_config = serialization_lib.SerializableDict(
             generator_optimizer=self.generator_optimizer,
@@ -377,6 +387,30 @@ class GAN(Trainer):
     def inference_generator(self):
         """The generator used for sampling and export: the EMA copy when EMA is on."""
         return self.inference_network("generator")
+
+    # ------------------------------------------------------------------- stabilisers
+
+    def _compile_stabilisers(self, settings):
+        """Builds the stabilisers (`tfgans.training.stabilisers`) and their trackers."""
+        for name in getattr(self, "_stabiliser_trackers", ()):
+            self._trackers.pop(name, None)
+        self.stabilisers = stabilisers_lib.Stabilisers(self, settings)
+        self._stabiliser_trackers = self.stabilisers.trackers()
+        self.add_trackers(self._stabiliser_trackers)
+
+    def state_variables(self):
+        """The stabilisers' state: ADA's p and r_t accumulator, LeCam's EMAs, the
+        historical averages (only those switched on)."""
+        stabilisers = getattr(self, "stabilisers", None)
+        return dict(stabilisers.variables) if stabilisers is not None else {}
+
+    def _discriminate(self, images, labels, features=False):
+        """(logits, class logits, features or None) of D on images."""
+        inputs = self._d_inputs(images, labels)
+        if not features:
+            return (*self._split(self.discriminator(inputs, training=True)), None)
+        outputs, feats = stabilisers_lib.features_of(self.discriminator, inputs, True)
+        return (*self._split(outputs), feats)
 
     # ----------------------------------------------------------------------- the contract
 
@@ -512,6 +546,9 @@ class GAN(Trainer):
         noise = self._noise(step, stream, batch)
         fake = self.generator(self._g_inputs(noise, labels), training=True)
         fake = tf.stop_gradient(tf.cast(fake, real.dtype))
+        st = self.stabilisers
+        real = st.augment(real, step, stream, real=True)  # DiffAugment / ADA, else identity
+        fake = st.augment(fake, step, stream, real=False)
         with tf.GradientTape() as tape:
             real_logits, real_class = self._split(
                 self.discriminator(self._d_inputs(real, labels), training=True)
@@ -519,11 +556,25 @@ class GAN(Trainer):
             fake_logits, fake_class = self._split(
                 self.discriminator(self._d_inputs(fake, labels), training=True)
             )
-            d_loss, total = self._adversarial_loss(real_logits, fake_logits, generator=False)
+            if st.label_noise:
+                d_loss = st.noisy_discriminator_loss(
+                    real_logits, fake_logits, step, stream, self.label_smoothing)
+                total = d_loss
+            else:
+                d_loss, total = self._adversarial_loss(real_logits, fake_logits,
+                                                       generator=False)
             penalty = tf.constant(0.0)
-            if self.penalty.weight > 0:
+            if self.penalty.weight > 0 and st.settings["penalty_interval"] > 1:
+                on, weight = st.penalty_weight(step, self.penalty.weight)  # lazy: k x, every k
+                penalty = tf.cond(on, lambda: self._penalty(real, fake, labels, step, stream),
+                                  lambda: tf.constant(0.0))
+                total = total + weight * penalty
+            elif self.penalty.weight > 0:
                 penalty = self._penalty(real, fake, labels, step, stream)
                 total = total + self.penalty.weight * penalty
+            extra, stabiliser_logs, updates = st.discriminator_terms(
+                real, fake, real_logits, fake_logits, labels, step, stream)
+            total = total + extra
             ac_loss = tf.constant(0.0)
             if self.auxiliary_classifier:
                 one_hot = tf.one_hot(labels, self.num_classes)
@@ -534,6 +585,9 @@ class GAN(Trainer):
             total = total + network_losses(self.discriminator)
             scaled = self.scale_loss(total, "discriminator")
         finite = self.apply_gradients("discriminator", scaled, tape, tf.math.is_finite(total))
+        for variable, value in updates:  # LeCam's moving averages
+            variable.assign(value)
+        st.observe_real_logits(real_logits)  # ADA's r_t
         if self.penalty.weight_clip:
             penalties_lib.clip_weights(
                 self.discriminator.trainable_variables, self.penalty.weight_clip
@@ -545,24 +599,36 @@ class GAN(Trainer):
             "d_fake": tf.reduce_mean(fake_logits),
             "ac_loss": ac_loss,
             "finite": finite,
+            **stabiliser_logs,
         }
 
     def _generator_step(self, real, labels, step):
         batch = real.shape[0] or tf.shape(real)[0]
         noise = self._noise(step, _G_STREAM, batch)
-        real_logits = None
-        if self.gan_loss.uses_batch_mean:
-            real_logits, _ = self._split(
-                self.discriminator(self._d_inputs(real, labels), training=True)
-            )
+        st = self.stabilisers
+        matching = st.settings["feature_matching"]
+        real_logits = real_features = None
+        logs = {}
+        if self.gan_loss.uses_batch_mean or matching:
+            real = st.augment(real, step, _G_STREAM, real=True)
+            real_logits, _, real_features = self._discriminate(real, labels, bool(matching))
+            if matching:
+                real_features = [tf.stop_gradient(f) for f in real_features]
         with tf.GradientTape() as tape:
             fake = self.generator(self._g_inputs(noise, labels), training=True)
-            fake_logits, fake_class = self._split(
-                self.discriminator(self._d_inputs(fake, labels), training=True)
-            )
+            fake = st.augment(fake, step, _G_STREAM, real=False)  # DiffAugment / ADA
+            fake_logits, fake_class, fake_features = self._discriminate(
+                fake, labels, bool(matching))
             if self.unrolled_steps:  # the unrolled GAN: D's logits after k unrolled steps
                 fake_logits = self._unrolled_fake_logits(real, fake, labels)
             g_loss, total = self._adversarial_loss(real_logits, fake_logits, generator=True)
+            if matching:
+                fm, fm_total = st.feature_matching(real_features, fake_features)
+                total = total + matching * fm_total
+                logs["feature_matching"] = fm
+            if st.settings["historical_averaging"]:
+                total = total + st.settings["historical_averaging"] * st.historical_penalty(
+                    "generator")
             if self.auxiliary_classifier:
                 total = total + self.ac_weight * losses_lib.acgan_generator_loss(
                     fake_class, tf.one_hot(labels, self.num_classes)
@@ -570,6 +636,7 @@ class GAN(Trainer):
             total = total + network_losses(self.generator)
             scaled = self.scale_loss(total, "generator")
         finite = self.apply_gradients("generator", scaled, tape, tf.math.is_finite(total))
+        st.generator_logs = logs  # the stabilisers' metrics, read by train_step
         return g_loss, finite
 
     def _unrolled_fake_logits(self, real, fake, labels, steps=None):
@@ -651,10 +718,15 @@ class GAN(Trainer):
         g_loss, g_finite = self._generator_step(real, labels, step)
         finite = tf.logical_and(finite, g_finite)
         self.update_ema(step)
-        logs = {**d_logs, "g_loss": g_loss, "nonfinite": 1.0 - tf.cast(finite, tf.float32)}
+        logs = {**d_logs, "g_loss": g_loss, "nonfinite": 1.0 - tf.cast(finite, tf.float32),
+                **self.stabilisers.generator_logs,
+                **self.stabilisers.end_step(self.step, self._global_batch(real))}
         if not self.auxiliary_classifier:
             logs.pop("ac_loss")
         return self.track(logs)
+
+    def _global_batch(self, real):
+        return (real.shape[0] or tf.shape(real)[0]) * noise_lib.num_replicas()
 
     def test_step(self, data):
         """Evaluates the losses on a batch without updating anything."""

@@ -258,6 +258,7 @@ class InfoGAN(GAN):
         weights = resolve_settings(info_weight=info_weight,
                                    continuous_info_weight=continuous_info_weight)
         super().compile(generator_optimizer, discriminator_optimizer, loss=loss, **kwargs)
+        self.stabilisers.refuse("InfoGAN's training step")
         self.info_weight = weights["info_weight"]
         self.continuous_info_weight = weights["continuous_info_weight"]
         settings = {k: v for k, v in self.training_settings.items() if k != "ac_weight"}

@@ -169,6 +169,7 @@ class ProGAN(GAN):
             raise ValueError(f"`drift` must be a number >= 0. Received: drift={drift!r}")
         super().compile(generator_optimizer, discriminator_optimizer, loss=loss,
                         n_critic=n_critic, **kwargs)
+        self.stabilisers.refuse("Progressive growing's training step")
         self.drift = float(drift)
         self.training_settings = {**self.training_settings, "drift": self.drift}
         self._compile_config.config.update(drift=self.drift)
