@@ -221,7 +221,9 @@ def test_generate_num_zero(project, capsys):
 
 
 def test_usage_error_is_one_line(capsys):
-    fails(capsys, ["generate", "run", "--out", "g.png"], "the following arguments are required: --num")
+    fails(capsys, ["generate", "run", "--num", "2"], "the following arguments are required: --out")
+    fails(capsys, ["generate", "run", "--out", "g.png"], "Give --num N (a grid of samples) or "
+          "--interpolate N (N latent walks)")
 
 
 def test_batch_size_not_divisible_by_replicas(project, capsys):
