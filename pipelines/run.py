@@ -337,6 +337,49 @@ def load_run(model_dir, verbose=0):
     return config, estimator
 
 
+def parse_codes(text):
+    """InfoGAN codes from the command line: comma-separated values, one per code (the
+    categorical codes' ids, then the continuous values), `*` for "drawn from the prior",
+    e.g. "3,*,0.5". Returns a list of floats (NaN for `*`)."""
+    values = []
+    for item in str(text).split(","):
+        item = item.strip()
+        if item == "*":
+            values.append(float("nan"))
+            continue
+        try:
+            value = float(item)
+        except ValueError:
+            value = float("nan")
+        if not math.isfinite(value):
+            raise RunError(
+                "--codes takes comma-separated numbers, one per code (categorical ids, then "
+                f"continuous values), or * for a code drawn per image, e.g. 3,*,0.5. "
+                f"Received: --codes {text}")
+        values.append(value)
+    return values
+
+
+def _check_codes(model_dir, codes, num_samples):
+    """InfoGAN codes for `generate`, checked against the run's config.yaml before the run is
+    loaded: float32 [num_samples, num_codes], NaN for drawn."""
+    from tfgans.training.infogan import check_codes
+
+    if isinstance(codes, str):
+        codes = parse_codes(codes)
+    path = os.path.join(model_dir, CONFIG_FILE)
+    if not os.path.exists(path):
+        return codes  # load_run says what is missing
+    model = load_config(path).model
+    if "categorical_codes" not in model:
+        raise RunError(f"--codes given, but the run in {model_dir} is not an InfoGAN run.")
+    try:
+        return check_codes(codes, num_samples, model.categorical_codes, model.categories,
+                           model.continuous_codes)
+    except ValueError as e:
+        raise RunError(f"--codes: {e}") from None
+
+
 def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, codes=None,
              text=None):
     """Writes a PNG grid of `num_samples` images of the run in `model_dir` to `out`.

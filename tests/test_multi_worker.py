@@ -200,7 +200,8 @@ def test_two_workers_equal_one_process_and_only_the_chief_writes(project, refere
     # Only the chief wrote the run: one set of TensorBoard files (named with the chief's
     # pid), and worker 1 left nothing in its TMPDIR.
     events = glob.glob(os.path.join(model_dir, "logs", "*", "events.out.tfevents.*"))
-    assert len(events) == 2 and all(f".{procs[0].pid}." in e for e in events), events
+    # (train, samples, health)
+    assert len(events) == 3 and all(f".{procs[0].pid}." in e for e in events), events
     assert os.listdir(project / "tmp1") == []
     if trace:
         assert writes_under(trace, model_dir) == []

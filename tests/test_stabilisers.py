@@ -354,4 +354,5 @@ def test_all_off_by_default():
     gan = mlp_gan()
     assert gan.state_variables() == {} and gan.stabilisers.trackers() == []
     assert {m.name for m in gan.metrics} == {"d_loss", "g_loss", "penalty", "d_real", "d_fake",
-                                              "nonfinite"}
+                                              "nonfinite", "grad_norm_generator",
+                                              "grad_norm_discriminator"}

@@ -38,6 +38,25 @@ def global_step(model):
     return int(step.numpy() if hasattr(step, "numpy") else step)
 
 
+def interval_means(batch, logs, totals, batches_before):
+    """The mean of each metric over the batches since the last call, from the running means
+    Keras reports since the start of the epoch: returns (means, number of batches in the
+    interval, batches seen this epoch). `totals` ({metric: mean * batches} at the last
+    call, emptied at each epoch's start) is updated in place."""
+    batches = int(batch) + 1  # batches seen this epoch; the logs are means over them
+    interval = batches - batches_before
+    means = {}
+    for name, value in (logs or {}).items():
+        try:
+            total = float(value) * batches
+        except (TypeError, ValueError):
+            continue
+        if interval > 0:
+            means[name] = (total - totals.get(name, 0.0)) / interval
+        totals[name] = total
+    return means, interval, batches
+
+
 def crossed(previous, current, every):
     """True when a multiple of `every` lies in (previous, current]."""
     return current // every > previous // every
@@ -173,19 +192,10 @@ class GANTensorBoard(keras.callbacks.Callback):
         return rates
 
     def on_train_batch_end(self, batch, logs=None):
-        batches = int(batch) + 1  # batches seen this epoch; the logs are means over them
-        interval = batches - self._batches
-        for name, value in (logs or {}).items():
-            try:
-                total = float(value) * batches
-            except (TypeError, ValueError):
-                continue
-            if interval > 0:
-                mean = (total - self._sums.get(name, 0.0)) / interval
-                count, acc = self._pending.get(name, (0, 0.0))
-                self._pending[name] = (count + interval, acc + mean * interval)
-            self._sums[name] = total
-        self._batches = batches
+        means, interval, self._batches = interval_means(batch, logs, self._sums, self._batches)
+        for name, mean in means.items():
+            count, acc = self._pending.get(name, (0, 0.0))
+            self._pending[name] = (count + interval, acc + mean * interval)
         step = global_step(self.model)
         if crossed(self._last_step, step, self.update_freq):
             self._write(step)

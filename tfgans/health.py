@@ -142,17 +142,11 @@ class TrainingHealth(keras.callbacks.Callback):
         self._totals, self._batches = {}, 0
 
     def on_train_batch_end(self, batch, logs=None):
-        batches = int(batch) + 1
-        interval = batches - self._batches
-        for name, value in (logs or {}).items():
-            try:
-                total = float(value) * batches
-            except (TypeError, ValueError):
-                continue
-            if interval > 0:
-                self._series[name].append((total - self._totals.get(name, 0.0)) / interval)
-            self._totals[name] = total
-        self._batches = batches
+        from tfgans.callbacks import interval_means
+
+        means, _, self._batches = interval_means(batch, logs, self._totals, self._batches)
+        for name, mean in means.items():
+            self._series[name].append(mean)
         step = self._step()
         if step - self._last_check >= self.check_every:
             sample = (self.sample_every and step >= self.warmup
@@ -174,7 +168,8 @@ class TrainingHealth(keras.callbacks.Callback):
         values, on = {}, {}
         for name in [n for n in self._series if n.startswith("grad_norm_")]:
             recent = list(self._series[name])[-self.check_every:]
-            if recent:
+            # A full interval: the first steps of a fresh network can have large norms.
+            if len(recent) == self.check_every:
                 values[name] = float(np.median(recent))
         exploding = [n for n in values if n.startswith("grad_norm_")
                      and values[n] > self.explode_threshold]

@@ -73,6 +73,8 @@ class StackGAN(Trainer):
     ```
     """
 
+    RECORDS_GRADIENT_NORMS = False  # its stages apply gradients inside tf.cond
+
     family = "text_to_image"
     TRAINED = NETWORKS
     SETTINGS = (

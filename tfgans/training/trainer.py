@@ -348,8 +348,9 @@ class Trainer(keras.Model):
         # Per-network gradient norms (`apply_gradients` records them; `track` logs them):
         # the signal `tfgans.callbacks.TrainingHealth` watches for exploding and vanishing
         # gradients, and TensorBoard shows.
-        self.add_trackers([f"grad_norm_{name}" for name in self.trained_networks
-                           if f"grad_norm_{name}" not in self._trackers])
+        if self.RECORDS_GRADIENT_NORMS:
+            self.add_trackers([f"grad_norm_{name}" for name in self.trained_networks
+                               if f"grad_norm_{name}" not in self._trackers])
 
     def default_optimizer(self, network):
         """The optimizer a network gets when none is given: Adam(1e-4, 0.0, 0.9)."""
@@ -401,6 +402,11 @@ class Trainer(keras.Model):
     SETTINGS = ()
     #: The networks that get an optimizer, in order; `compile` takes `<name>_optimizer`.
     TRAINED = ()
+    #: Whether `apply_gradients` records each network's gradient norm (`grad_norm_<net>`,
+    #: for `TrainingHealth` and TensorBoard). A family that applies gradients inside
+    #: `tf.cond` branches (StackGAN's stages) turns it off: a tensor made in a branch
+    #: cannot reach the step's logs.
+    RECORDS_GRADIENT_NORMS = True
 
     @staticmethod
     def resolve_settings(**settings):
