@@ -538,9 +538,19 @@ class PeriodicEvaluation(keras.callbacks.Callback):
         start = time.perf_counter()
         metrics = evaluate_generator(self.model, self.evaluator, self.num_samples, self.seed)
         seconds = time.perf_counter() - start
-        record = metrics_record(step, "train", metrics, num_samples=self.num_samples,
-                                extractor=self.evaluator.extractor.name,
-                                seconds=round(seconds, 2))
+        self._record(step, metrics, self.num_samples, self.evaluator.extractor.name, seconds)
+        if self.verbose:
+            print(f"\nstep {step}: FID {metrics['fid']:.2f}, KID {metrics['kid']:.3g}, "
+                  f"IS {metrics['inception_score']:.2f}, precision {metrics['precision']:.3f}, "
+                  f"recall {metrics['recall']:.3f} ({seconds:.1f} s)", flush=True)
+        self._last_step = step
+        return metrics
+
+    def _record(self, step, metrics, num_samples, extractor, seconds):
+        """Keeps the evaluation's record, logs its metrics to TensorBoard as `eval/<metric>`
+        and appends it to `history_path`."""
+        record = metrics_record(step, "train", metrics, num_samples=num_samples,
+                                extractor=extractor, seconds=round(seconds, 2))
         self.history.append(record)
         if self.log_dir is not None:
             with self.writer.as_default():
@@ -550,12 +560,6 @@ class PeriodicEvaluation(keras.callbacks.Callback):
             self.writer.flush()
         if self.history_path is not None:
             append_history(self.history_path, record)
-        if self.verbose:
-            print(f"\nstep {step}: FID {metrics['fid']:.2f}, KID {metrics['kid']:.3g}, "
-                  f"IS {metrics['inception_score']:.2f}, precision {metrics['precision']:.3f}, "
-                  f"recall {metrics['recall']:.3f} ({seconds:.1f} s)", flush=True)
-        self._last_step = step
-        return metrics
 
     def on_train_begin(self, logs=None):
         strategy = getattr(self.model, "distribute_strategy", None) or tf.distribute.get_strategy()
@@ -640,18 +644,8 @@ class PeriodicTranslationEvaluation(PeriodicEvaluation):
                                 for i in range(0, len(sources), 500)],
             len(sources), extractor=self.extractor)
         seconds = time.perf_counter() - start
-        name = getattr(self.extractor, "name", self.extractor)
-        record = metrics_record(step, "train", metrics, num_samples=len(sources),
-                                extractor=name, seconds=round(seconds, 2))
-        self.history.append(record)
-        if self.log_dir is not None:
-            with self.writer.as_default():
-                for key, value in metrics.items():
-                    if not key.startswith("num_"):
-                        tf.summary.scalar(f"eval/{key}", value, step=step)
-            self.writer.flush()
-        if self.history_path is not None:
-            append_history(self.history_path, record)
+        self._record(step, metrics, len(sources), getattr(self.extractor, "name", self.extractor),
+                     seconds)
         if self.verbose:
             print(f"\nstep {step}: {describe(metrics)} ({seconds:.1f} s)", flush=True)
         self._last_step = step
