@@ -710,7 +710,17 @@ class GAN(Trainer):
         real, labels = unpack_batch(data)
         labels = self._check_labels(labels)
         real = tf.cast(real, tf.float32)
-        step = self.step
+        logs = {**self._alternate(real, labels, self.step),
+                **self.stabilisers.generator_logs,
+                **self.stabilisers.end_step(self.step, self._global_batch(real))}
+        if not self.auxiliary_classifier:
+            logs.pop("ac_loss")
+        return self.track(logs)
+
+    def _alternate(self, real, labels, step):
+        """One training step's updates: `n_critic` discriminator steps, one generator step,
+        the EMA update; returns the last discriminator step's logs, `g_loss` and
+        `nonfinite` (1 when a loss or gradient was not finite: that update was skipped)."""
         finite = tf.constant(True)
         for k in range(self.n_critic):
             d_logs = self._discriminator_step(real, labels, step, k)
@@ -718,12 +728,7 @@ class GAN(Trainer):
         g_loss, g_finite = self._generator_step(real, labels, step)
         finite = tf.logical_and(finite, g_finite)
         self.update_ema(step)
-        logs = {**d_logs, "g_loss": g_loss, "nonfinite": 1.0 - tf.cast(finite, tf.float32),
-                **self.stabilisers.generator_logs,
-                **self.stabilisers.end_step(self.step, self._global_batch(real))}
-        if not self.auxiliary_classifier:
-            logs.pop("ac_loss")
-        return self.track(logs)
+        return {**d_logs, "g_loss": g_loss, "nonfinite": 1.0 - tf.cast(finite, tf.float32)}
 
     def _global_batch(self, real):
         return (real.shape[0] or tf.shape(real)[0]) * noise_lib.num_replicas()

@@ -361,16 +361,7 @@ class InfoGAN(GAN):
     def train_step(self, data):
         real, _ = unpack_batch(data)  # labels, if the data has them, are not used
         real = tf.cast(real, tf.float32)
-        step = self.step
-        finite = tf.constant(True)
-        for k in range(self.n_critic):
-            d_logs = self._discriminator_step(real, None, step, k)
-            finite = tf.logical_and(finite, d_logs.pop("finite"))
-        g_loss, g_finite = self._generator_step(real, None, step)
-        finite = tf.logical_and(finite, g_finite)
-        self.update_ema(step)
-        return self.track({**d_logs, "g_loss": g_loss,
-                           "nonfinite": 1.0 - tf.cast(finite, tf.float32)})
+        return self.track(self._alternate(real, None, self.step))
 
     def test_step(self, data):
         """Evaluates the losses on a batch without updating anything."""

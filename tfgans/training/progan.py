@@ -253,15 +253,7 @@ class ProGAN(GAN):
         self.phase.assign(phase)
         self.alpha.assign(alpha)
         real = fade_reals(tf.cast(real, tf.float32), phase, alpha, self.stages)
-        finite = tf.constant(True)
-        for k in range(self.n_critic):
-            d_logs = self._discriminator_step(real, None, step, k)
-            finite = tf.logical_and(finite, d_logs.pop("finite"))
-        g_loss, g_finite = self._generator_step(real, None, step)
-        finite = tf.logical_and(finite, g_finite)
-        self.update_ema(step)
-        return self.track({**d_logs, "g_loss": g_loss,
-                           "nonfinite": 1.0 - tf.cast(finite, tf.float32)})
+        return self.track(self._alternate(real, None, step))
 
     def test_step(self, data):
         """The losses on a batch at the current phase, without updating anything."""
