@@ -6,6 +6,8 @@
     tfgans generate MODEL_DIR --interpolate N [--steps S] --out FILE.png|FILE.gif
     tfgans evaluate MODEL_DIR [--num-samples N] [--seed S] [--extractor NAME]
     tfgans translate MODEL_DIR IN.png|IN_DIR --out OUT.png|OUT_DIR
+    tfgans invert MODEL_DIR IMAGE.png [--mask MASK.png] [--steps N] [--restarts R]
+                  [--seed S] [--label ID] --out OUT.png
     tfgans export MODEL_DIR --export-dir DIR [--version N] [--overwrite]
     python -m pipelines.cli ...        (the same, without the console script)
 
@@ -302,6 +304,51 @@ def _translate(args):
     return 0
 
 
+# ----------------------------------------------------------------------------- invert
+
+
+def _add_invert(subparsers):
+    parser = subparsers.add_parser(
+        "invert",
+        help="find the noise of a noise -> image run whose image matches a PNG (or inpaint it)",
+        description="Finds the noise whose image under the (EMA) generator of the latest "
+        "checkpoint in MODEL_DIR best matches IMAGE.png (Adam on the noise from --restarts "
+        "random starts, the best kept) and writes OUT.png, target | reconstruction side by "
+        "side, and the noise as OUT.npy (NumPy, [1, latent_dim]). With --mask (a PNG of the "
+        "image's size, white = missing pixels): semantic inpainting (Yeh et al. 2017), the "
+        "noise that matches the known pixels (weighted by their closeness to the hole) and "
+        "that the run's discriminator finds real; the hole is filled from its image by "
+        "Poisson blending, shown third. Conditional runs try every class unless --label "
+        "is given.",
+    )
+    parser.add_argument("model_dir", metavar="MODEL_DIR", help="a noise -> image run")
+    parser.add_argument("image", metavar="IMAGE.png", help="the target, of the run's size")
+    parser.add_argument("--mask", metavar="MASK.png", help="white = missing pixels: inpaint")
+    parser.add_argument("--steps", type=int, default=200, metavar="N",
+                        help="Adam steps on the noise (default 200)")
+    parser.add_argument("--restarts", type=int, default=4, metavar="R",
+                        help="random starts, the best kept (default 4)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the starts (default 0)")
+    parser.add_argument("--label", type=int, metavar="ID",
+                        help="a conditional run's class (default: every class is tried)")
+    parser.add_argument("--out", required=True, metavar="OUT.png",
+                        help="the output PNG; the noise goes to OUT.npy beside it")
+    parser.set_defaults(func=_invert)
+
+
+def _invert(args):
+    from pipelines import invert
+
+    result, path, latent_path = invert.invert(
+        args.model_dir, args.image, args.out, mask=args.mask, steps=args.steps,
+        restarts=args.restarts, seed=args.seed, label=args.label)
+    what = "target | reconstruction" + (" | inpainted" if args.mask else "")
+    label = "" if result.labels is None else f", class {int(result.labels[0])}"
+    print(f"Wrote {what} to {path} and the noise to {latent_path} (loss "
+          f"{float(result.losses[0]):.4g}{label})")
+    return 0
+
+
 # ----------------------------------------------------------------------------- export
 
 
@@ -344,7 +391,8 @@ def _export(args):
 
 
 #: The subcommands, in --help order.
-COMMANDS = [_add_train, _add_generate, _add_evaluate, _add_translate, _add_export]
+COMMANDS = [_add_train, _add_generate, _add_evaluate, _add_translate, _add_invert,
+            _add_export]
 
 
 def build_parser():

@@ -107,8 +107,9 @@ def _list_inputs(inputs):
     return [(inputs, os.path.basename(inputs))]
 
 
-def _read_png(path, image_shape):
-    """A PNG as float32 [H, W, C] in [-1, 1], or one RunError naming the file."""
+def read_png(path, image_shape, what="image", verb="translates"):
+    """A PNG as float32 [H, W, C] in [-1, 1], or one RunError naming the file (`what` it
+    is, and what the run `verb`, in the messages). `image_shape` (H, W, C); C None: any."""
     import tensorflow as tf
 
     try:
@@ -117,21 +118,21 @@ def _read_png(path, image_shape):
     except OSError as e:
         raise RunError(f"Cannot read {path}: {e.strerror or e}.") from None
     if not data.startswith(_PNG_MAGIC):
-        raise RunError(f"{path} is not a PNG file: translate takes PNG images.")
+        raise RunError(f"{path} is not a PNG file: give the {what} as a .png file.")
     try:
         pixels = tf.io.decode_png(data, channels=0).numpy()
     except tf.errors.OpError:
         raise RunError(f"{path} is not a readable PNG (truncated or corrupt).") from None
-    height, width, channels = image_shape
-    if pixels.shape != (height, width, channels):
+    height, width, channels = image_shape  # channels None: any number
+    if pixels.shape[:2] != (height, width) or channels not in (None, pixels.shape[2]):
+        wanted = "" if channels is None else f" with {channels} channel(s)"
         raise RunError(
             f"{path} is {pixels.shape[0]}x{pixels.shape[1]} with {pixels.shape[2]} channel(s), "
-            f"but the run translates {height}x{width} images with {channels} channel(s): "
-            "resize or convert it first.")
+            f"but the run {verb} {height}x{width} images{wanted}: resize or convert it first.")
     return pixels.astype(np.float32) / 127.5 - 1.0
 
 
-def _run_config(model_dir):
+def run_config(model_dir):
     """The resolved config of the run in `model_dir` (load_run's errors when there is none)."""
     from pipelines.run import CONFIG_FILE, load_config
 
@@ -172,13 +173,13 @@ def translate(model_dir, inputs, out, batch_size=64):
             raise RunError(f"--out must be a .png file for one input file. Received: {out}")
         if os.path.isdir(out):
             raise RunError(f"--out {out} is a folder: name a .png file.")
-    config = _run_config(model_dir)
+    config = run_config(model_dir)
     if not is_paired(config):
         raise RunError(f"The run in {model_dir} is not an image -> image run (data.name "
                        f"{config.data.name!r}): use `tfgans generate` for it.")
     shape = (config.data.image_size, config.data.image_size, config.data.channels)
     # Every input is checked before the model is built.
-    images = np.stack([_read_png(path, shape) for path, _ in files])
+    images = np.stack([read_png(path, shape) for path, _ in files])
     _, estimator = load_run(model_dir)
     out_dir = out if folder else os.path.dirname(os.path.abspath(out))
     if folder:
