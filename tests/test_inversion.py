@@ -69,11 +69,13 @@ def test_inversion_beats_random_noise_tenfold(gan):
         inversion.invert(gan.inference_generator, targets, restarts=0)
     with pytest.raises(ValueError, match=r"`targets` must be images \[N, H, W, C\]"):
         inversion.invert(gan.inference_generator, targets[0])
+    with pytest.raises(ValueError, match=r"but the generator makes \(8, 8, 1\)"):
+        inversion.invert(gan.inference_generator, np.zeros([1, 4, 4, 1]))
 
 
 def test_encoder_warm_start_starts_lower_than_random_noise(gan):
     targets = gan.generate(6, seed=1)
-    encoder = inversion.train_encoder(gan.inference_generator, num_samples=512, epochs=8,
+    encoder = inversion.train_encoder(gan.inference_generator, num_samples=256, epochs=8,
                                       batch_size=32, width=4, seed=3)
     assert encoder.output_shape == (None, 8)
     warm = inversion.invert(gan.inference_generator, targets, steps=0, restarts=1,
@@ -178,7 +180,7 @@ def test_inpainting_keeps_known_pixels_and_fills_the_hole(gan):
 # ------------------------------------------------------------------------------- CLI
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def run_dir(tmp_path_factory):
     """A 2-step unconditional run on 8x8 images (trained in-process), a target PNG of its
     generator and a mask."""
@@ -201,7 +203,9 @@ def run_dir(tmp_path_factory):
     return base, estimator.trainer, pixels
 
 
-def test_cli_invert_and_inpaint(run_dir):
+def test_cli_invert_inpaint_and_bad_input(run_dir, capsys, tmp_path):
+    """One run of `tfgans invert --mask` in a subprocess, the bad-input lines in-process
+    (one test: xdist workers would each train the run for a test of their own)."""
     base, trainer, target = run_dir
     out = base / "out" / "inv.png"
     proc = subprocess.run(
@@ -225,15 +229,15 @@ def test_cli_invert_and_inpaint(run_dir):
     reconstruction = np.round((np.clip(image, -1, 1) + 1) * 127.5)
     np.testing.assert_allclose(tiles[1], reconstruction, atol=1)
 
-
-def test_cli_invert_bad_input(run_dir, capsys, tmp_path):
-    base, _, _ = run_dir
-    run, target, mask = str(base / "run"), str(base / "target.png"), str(base / "mask.png")
+    # Bad input: one line each, a non-zero exit, nothing written.
+    run, target = str(base / "run"), str(base / "target.png")
     out = str(tmp_path / "o.png")
     (tmp_path / "big.png").write_bytes(tf.io.encode_png(np.zeros([16, 16, 1], np.uint8)).numpy())
     (tmp_path / "rgb.png").write_bytes(tf.io.encode_png(np.zeros([8, 8, 3], np.uint8)).numpy())
     (tmp_path / "black.png").write_bytes(tf.io.encode_png(np.zeros([8, 8, 1], np.uint8)).numpy())
+    (tmp_path / "white.png").write_bytes(tf.io.encode_png(np.full([8, 8, 1], 255, np.uint8)).numpy())
     (tmp_path / "fake.png").write_bytes(b"GIF89a not a png")
+    (tmp_path / "o.png").write_bytes(b"an earlier result")
     cases = [
         ([run, str(tmp_path / "nope.png")], "does not exist"),
         ([run, str(tmp_path / "fake.png")], "is not a PNG file: give the image as a .png"),
@@ -243,6 +247,7 @@ def test_cli_invert_bad_input(run_dir, capsys, tmp_path):
         ([run, target, "--mask", str(tmp_path / "big.png")], "but the run makes 8x8 images:"),
         ([run, target, "--mask", str(tmp_path / "fake.png")], "give the mask as a .png"),
         ([run, target, "--mask", str(tmp_path / "black.png")], "marks no missing pixel"),
+        ([run, target, "--mask", str(tmp_path / "white.png")], "marks every pixel missing"),
         ([run, target, "--label", "1"], "is not conditional"),
         ([run, target, "--steps", "0"], "--steps must be an integer in [1, "),
         ([str(tmp_path / "nowhere"), target], "does not exist"),
@@ -258,4 +263,5 @@ def test_cli_invert_bad_input(run_dir, capsys, tmp_path):
          "data": {"name": "edges2fashion", "image_size": 28, "channels": 1}})
     config_lib.save_config(config, str(paired / "config.yaml"))
     fails(capsys, ["invert", str(paired), target, "--out", out], "needs a noise -> image run")
-    assert not [n for n in os.listdir(tmp_path) if n.startswith("o.")]  # nothing written
+    assert (tmp_path / "o.png").read_bytes() == b"an earlier result"  # left as it was
+    assert not [n for n in os.listdir(tmp_path) if n.startswith("o.") and n != "o.png"]

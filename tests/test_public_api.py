@@ -14,6 +14,7 @@ NAMES = [
     "penalties.gradient_norm_penalty", "export.export_generator",
     "metrics.frechet_distance", "models.get", "models.DCGANGenerator",
     "callbacks.GANTensorBoard", "callbacks.SampleGrid",
+    "inversion.invert", "inversion.inpaint", "inversion.train_encoder",
 ]
 
 

@@ -11,7 +11,7 @@ images = gan.generate(num_samples=64, seed=0)
 """
 
 from tfgans import callbacks, export, layers, losses, metrics, models, penalties
-from tfgans import latent, training
+from tfgans import inversion, latent, training
 from tfgans.training import GAN, NonFiniteLossError, Trainer
 from tfgans.estimator import Estimator, GANEstimator
 
@@ -25,6 +25,7 @@ __all__ = [
     "Trainer",
     "callbacks",
     "export",
+    "inversion",
     "layers",
     "losses",
     "metrics",

@@ -160,6 +160,13 @@ def _check_int(name, value, low):
     return int(value)
 
 
+def _check_weight(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            np.isfinite(value) and value >= 0):
+        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
 def _candidate_labels(num_targets, restarts, labels, num_classes):
     """(labels [C, N] int32 or None, C): every restart of every target, and for a
     conditional generator without `labels`, every class of every restart."""
@@ -208,6 +215,11 @@ def _search(generator, targets, objective, latent_dim, labels, num_classes, step
         first = candidates // restarts
         z0[:first] = guess[None]
     flat_labels = None if cand_labels is None else tf.constant(cand_labels.reshape(-1))
+    made = _generate(generator, tf.constant(z0[0, :1]),
+                     None if cand_labels is None else tf.constant(cand_labels[0, :1])).shape
+    if tuple(made[1:]) != targets.shape[1:]:
+        raise ValueError(f"The targets are {targets.shape[1:]} images, but the generator makes "
+                         f"{tuple(made[1:])}: give images of the generator's size.")
     rows = tf.constant(np.tile(np.arange(n), candidates))
 
     z = keras.Variable(z0.reshape(m, latent_dim), dtype="float32", name="inversion_noise")
@@ -245,7 +257,7 @@ def invert(generator, targets, *, latent_dim=None, labels=None, num_classes=None
            encoder=None):
     """Finds the noise whose image best matches each target: Adam on the noise from
     `restarts` random starts (noise of `seed`, as `tfgans.GAN.generate` draws it), keeping
-    the start that ends with the lowest objective
+    the start that ends with the lowest objective:
 
     `loss(z) = mean((G(z) - x)^2) + prior_weight * prior(z)`  (see `PRIORS`).
 
@@ -281,13 +293,6 @@ def invert(generator, targets, *, latent_dim=None, labels=None, num_classes=None
 
     return _search(generator, targets, objective, latent_dim, labels, num_classes, steps,
                    restarts, learning_rate, seed, encoder)
-
-
-def _check_weight(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            np.isfinite(value) and value >= 0):
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
-    return float(value)
 
 
 def check_masks(masks, images):
@@ -387,8 +392,8 @@ def poisson_blend(images, generated, masks, iterations=None, tolerance=1e-10):
     the hole, f solves the discrete Poisson equation `|N_p| f_p - sum_{q in N_p} f_q =
     sum_{q in N_p} (g_p - g_q)` over the 4-neighbours N_p inside the image, with f = the
     image's pixels outside the hole. Solved by conjugate gradients (float64), each
-    image and channel at once. A hole that touches no known pixel keeps `generated`'s
-    pixels shifted by nothing (the system's minimum-norm-change solution from g).
+    image and channel at once. A hole that meets no known pixel (a fully masked image)
+    keeps `generated`'s pixels.
 
     Args:
         images, generated: float [N, H, W, C]; masks: [N, H, W, 1], 1 = hole.
@@ -458,6 +463,8 @@ def train_encoder(generator, *, latent_dim=None, num_classes=None, encoder=None,
         encoder: the model to train; None: `make_encoder(image_shape, latent_dim, width)`.
         num_samples: the (G(z), z) pairs, noise of `seed`; epochs, batch_size,
             learning_rate: `fit`'s (Adam).
+        seed: also seeds Keras' global random state (`keras.utils.set_random_seed`: the
+            encoder's initial weights and `fit`'s shuffling), so a call is repeatable.
 
     Returns:
         The trained encoder (a keras.Model).
@@ -471,9 +478,9 @@ def train_encoder(generator, *, latent_dim=None, num_classes=None, encoder=None,
     images = np.concatenate([
         _generate(generator, z[s:s + 256], None if labels is None else labels[s:s + 256]).numpy()
         for s in range(0, num_samples, 256)])
+    keras.utils.set_random_seed(seed)  # the encoder's weights and fit's shuffling
     if encoder is None:
         encoder = make_encoder(images.shape[1:], latent_dim, width)
     encoder.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    keras.utils.set_random_seed(seed)  # the shuffling of fit
     encoder.fit(images, z, batch_size=batch_size, epochs=epochs, verbose=0)
     return encoder
