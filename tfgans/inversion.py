@@ -267,8 +267,8 @@ def invert(generator, targets, *, latent_dim=None, labels=None, num_classes=None
         targets: float [N, H, W, C] in [-1, 1].
         latent_dim: the noise size; None: the generator's (`tfgans.GAN`'s rule).
         labels: class ids (one, or one per target) of a conditional generator.
-        num_classes: a conditional generator's classes; without `labels`, every class is
-            tried from every start and the best kept (`result.labels`).
+        num_classes: a conditional generator's classes; without `labels`, every class gets
+            `restarts` random starts of its own, and the best is kept (`result.labels`).
         steps: Adam steps; restarts: random starts per target (and class).
         learning_rate: Adam's step size on the noise.
         prior_weight, prior: the weight and kind of the latent prior penalty.
