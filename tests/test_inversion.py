@@ -145,10 +145,8 @@ def test_poisson_blend_recovers_an_offset_image_and_solves_laplace():
     f = inversion.poisson_blend(y, g, masks)
     np.testing.assert_array_equal(f[masks[..., 0] == 0], y[masks[..., 0] == 0])
     # In the hole, the discrete Laplacian of f equals g's (4-neighbours inside the image).
-    pad = lambda x: np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=np.nan)  # noqa: E731
-
     def laplacian(x):
-        p = pad(x)
+        p = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=np.nan)
         n = [p[:, :-2, 1:-1], p[:, 2:, 1:-1], p[:, 1:-1, :-2], p[:, 1:-1, 2:]]
         return sum(np.where(np.isnan(q), 0, x - q) for q in n)
 
@@ -235,7 +233,8 @@ def test_cli_invert_inpaint_and_bad_input(run_dir, capsys, tmp_path):
     (tmp_path / "big.png").write_bytes(tf.io.encode_png(np.zeros([16, 16, 1], np.uint8)).numpy())
     (tmp_path / "rgb.png").write_bytes(tf.io.encode_png(np.zeros([8, 8, 3], np.uint8)).numpy())
     (tmp_path / "black.png").write_bytes(tf.io.encode_png(np.zeros([8, 8, 1], np.uint8)).numpy())
-    (tmp_path / "white.png").write_bytes(tf.io.encode_png(np.full([8, 8, 1], 255, np.uint8)).numpy())
+    white = np.full([8, 8, 1], 255, np.uint8)
+    (tmp_path / "white.png").write_bytes(tf.io.encode_png(white).numpy())
     (tmp_path / "fake.png").write_bytes(b"GIF89a not a png")
     (tmp_path / "o.png").write_bytes(b"an earlier result")
     cases = [
