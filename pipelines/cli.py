@@ -197,7 +197,9 @@ def _add_evaluate(subparsers):
         "real-data floor in saved_models/fashion_mnist_classifier/real_data_floor.json. "
         "Image -> image runs (pix2pix) are measured on N held-out (source, target) pairs "
         "instead: PSNR, SSIM, L1 and FID of the outputs vs the targets, next to the "
-        "identity baseline (the source as the output).",
+        "identity baseline (the source as the output). Unpaired runs (CycleGAN) are measured "
+        "in both directions on N held-out images of each domain: translation accuracy "
+        "(sneaker2boot), cycle L1 and FID, next to the identity mapping's.",
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")
     parser.add_argument(
@@ -252,6 +254,12 @@ def _evaluate(args):
         print(translation_table(metrics))
         print(f"Appended to {path}")
         return 0
+    if "cycle" in metrics:  # an unpaired run: both directions, and the identity
+        print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_pairs']} held-out "
+              f"images of each domain ({metrics['split']} split)")
+        print(cycle_table(metrics))
+        print(f"Appended to {path}")
+        return 0
     if "modes" in metrics:  # a 2-D points run: mode coverage
         print(f"{args.model_dir} at step {metrics['step']}: {metrics['num_fake']} generated "
               f"points, {metrics['num_modes']} modes (seed {args.seed})")
@@ -276,13 +284,28 @@ def translation_table(metrics):
     return "\n".join(f"  {a:<{width}}  {b:>10}  {c:>10}" for a, b, c in rows)
 
 
+def cycle_table(metrics):
+    """Translation accuracy, FID and cycle L1 per direction, next to the identity's."""
+    rows = [("", "output", "identity")]
+    for direction in ("a_to_b", "b_to_a"):
+        label = direction.replace("_to_", " -> ").upper()
+        for key, name, fmt in [("accuracy", "accuracy", "{:.4f}"), ("fid", "FID", "{:.3f}")]:
+            if f"{key}_{direction}" in metrics:
+                rows.append((f"{label} {name}", fmt.format(metrics[f"{key}_{direction}"]),
+                             fmt.format(metrics[f"identity_{key}_{direction}"])))
+    rows += [(f"cycle L1 {side.upper()}", f"{metrics[f'cycle_{side}']:.4f}", "0")
+             for side in "ab"]
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"  {a:<{width}}  {b:>10}  {c:>10}" for a, b, c in rows)
+
+
 # -------------------------------------------------------------------------- translate
 
 
 def _add_translate(subparsers):
     parser = subparsers.add_parser(
         "translate",
-        help="translate PNG images with an image -> image run (pix2pix)",
+        help="translate PNG images with an image -> image run (pix2pix, CycleGAN)",
         description="Translates IN.png (or every .png in IN_DIR) with the (EMA) generator of "
         "the latest checkpoint in MODEL_DIR and writes OUT.png (or OUT_DIR/<same names>). "
         "Inputs must have the run's image size and channels. Each output is written "
@@ -292,13 +315,17 @@ def _add_translate(subparsers):
     parser.add_argument("inputs", metavar="IN.png|IN_DIR", help="a PNG file or a folder of PNGs")
     parser.add_argument("--out", required=True, metavar="OUT.png|OUT_DIR",
                         help="the output PNG (one input) or folder (an input folder)")
+    parser.add_argument("--direction", choices=("a_to_b", "b_to_a"),
+                        help="unpaired (CycleGAN) runs: A -> B with G (the default) or "
+                        "B -> A with F")
     parser.set_defaults(func=_translate)
 
 
 def _translate(args):
     from pipelines import translate
 
-    written = translate.translate(args.model_dir, args.inputs, args.out)
+    written = translate.translate(args.model_dir, args.inputs, args.out,
+                                  direction=args.direction)
     where = written[0] if len(written) == 1 else os.path.abspath(args.out)
     print(f"Translated {len(written)} image{'s' if len(written) != 1 else ''} to {where}")
     return 0

@@ -523,6 +523,13 @@ def _check_names(config, origins):
             f"trains on paired (source, target) data, and {config.data.name!r} is not paired: "
             "use edges2fashion, fashion_x4, fashion_inpaint, ab_folder or paired_folder."
         )
+    if trainer_class(config).family == "unpaired_image_to_image" and (
+            data.dataset_family(config.data.name) != "unpaired"):
+        raise ConfigError(
+            f"Config key 'data.name'{_origin(origins, 'data.name')}: model {config.model.name!r} "
+            f"trains on unpaired (a, b) data, and {config.data.name!r} is not unpaired: use "
+            "sneaker2boot or unpaired_folder."
+        )
 
 
 def _check_consistency(config, origins):

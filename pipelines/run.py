@@ -560,6 +560,17 @@ def eval_callbacks(config, model_dir, estimator):
     """[`PeriodicEvaluation`] of the eval section (on the chief only), or []."""
     e = config.eval
     extractor = eval_extractor(e.extractor, estimator.trainer.image_shape)
+    if e.every and estimator.trainer.family == "unpaired_image_to_image" and getattr(
+            estimator, "is_chief", True):
+        from pipelines import translate  # held-out a, b: accuracy, cycle, FID, identity
+        from tfgans.callbacks import PeriodicCycleEvaluation
+
+        return [PeriodicCycleEvaluation(
+            translate.held_out_input_fn(config), classes=translate.domain_classes(config),
+            every=e.every, num_samples=e.num_samples, extractor=extractor,
+            log_dir=os.path.join(model_dir, "logs", "eval"),
+            history_path=os.path.join(model_dir, EVAL_FILE), seed=config.train.seed,
+            verbose=estimator.verbose != 0)]
     if e.every and estimator.trainer.family == "image_to_image" and getattr(
             estimator, "is_chief", True):
         from pipelines import translate  # held-out pairs: PSNR, SSIM, L1 (+ FID), baseline
@@ -611,7 +622,7 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
         raise RunError(f"--num-samples must be at least 2. Received: --num-samples {num_samples}")
     if not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
         raise RunError(f"The seed must be a 64-bit integer. Received: {seed!r}")
-    if _is_paired_run(model_dir):
+    if _is_image_to_image_run(model_dir):
         from pipelines import translate
 
         return translate.evaluate(model_dir, num_samples, extractor=extractor, progress=progress)
@@ -663,13 +674,14 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
     return {"step": step, **metrics}, path
 
 
-def _is_paired_run(model_dir):
-    """Whether model_dir's config.yaml (if readable) names paired image -> image data."""
+def _is_image_to_image_run(model_dir):
+    """Whether model_dir's config.yaml (if readable) names image -> image data, paired or
+    unpaired."""
     try:
         config = load_config(os.path.join(model_dir, CONFIG_FILE))
     except ValueError:
         return False  # load_run reports what is wrong
-    return data_lib.dataset_family(config.data.name) == "paired"
+    return data_lib.dataset_family(config.data.name) in ("paired", "unpaired")
 
 
 def summary(config, model_dir, estimator):
@@ -683,7 +695,9 @@ def summary(config, model_dir, estimator):
             f"  checkpoints: {os.path.join(model_dir, 'checkpoints')}",
             f"  config:      {os.path.join(model_dir, CONFIG_FILE)}",
             f"  translate:   tfgans translate {model_dir} IN.png --out OUT.png"
-            if data_lib.dataset_family(config.data.name) == "paired" else
+            + (" [--direction b_to_a]" if data_lib.dataset_family(config.data.name)
+               == "unpaired" else "")
+            if data_lib.dataset_family(config.data.name) in ("paired", "unpaired") else
             f"  generate:    tfgans generate {model_dir} --num 64 --out samples.png",
         ]
     )

@@ -3,6 +3,11 @@ evaluation of paired runs on held-out pairs.
 
     tfgans translate MODEL_DIR IN.png --out OUT.png
     tfgans translate MODEL_DIR IN_DIR --out OUT_DIR      (every *.png of IN_DIR)
+    tfgans translate MODEL_DIR IN.png --out OUT.png --direction b_to_a   (CycleGAN: F)
+
+Unpaired (CycleGAN) runs translate A -> B by default, B -> A with `--direction b_to_a`;
+they are evaluated in both directions on held-out images of each domain (sneaker2boot's
+"test" split; a folder's testA/testB, else trainA/trainB).
 
 Held-out pairs: the Fashion-MNIST tasks' "test" split (10,000 images never trained on);
 a folder dataset's `test/` (else `val/`) sub-folder, and its training images when it has
@@ -26,13 +31,27 @@ def is_paired(config):
     return data_lib.dataset_family(config.data.name) == "paired"
 
 
+def is_unpaired(config):
+    """Whether `config` trains an image <-> image model on unpaired data (CycleGAN)."""
+    return data_lib.dataset_family(config.data.name) == "unpaired"
+
+
+def domain_classes(config):
+    """The Fashion-MNIST classes of domains A and B of an unpaired task whose domains are
+    classes (sneaker2boot: sneaker 7, ankle boot 9), else None."""
+    from pipelines.data import fashion_tasks
+
+    return fashion_tasks.SNEAKER2BOOT_CLASSES if config.data.name == "sneaker2boot" else None
+
+
 def held_out_split(config):
     """The split of `config`'s data that evaluation reads: "test" for the Fashion-MNIST
     tasks; for folders "test", else "val", else "train"."""
     if not data_lib.dataset_uses_path(config.data.name):
         return "test"
+    suffixes = ("A", "B") if is_unpaired(config) else ("",)  # CycleGAN's testA, testB
     for split in ("test", "val"):
-        if os.path.isdir(os.path.join(config.data.path, split)):
+        if all(os.path.isdir(os.path.join(config.data.path, split + s)) for s in suffixes):
             return split
     return "train"
 
@@ -55,8 +74,10 @@ def held_out_input_fn(config, batch_size=None):
 
 def evaluate(model_dir, num_samples=1000, extractor=None, progress=False):
     """Evaluates the paired run in `model_dir` on `num_samples` held-out pairs: PSNR,
-    SSIM, L1, FID of the outputs vs the targets, and the identity baseline. Appends a
-    record (source "evaluate") to `model_dir/eval.json`.
+    SSIM, L1, FID of the outputs vs the targets, and the identity baseline; an unpaired
+    run in both directions on `num_samples` held-out images of each domain: translation
+    accuracy (sneaker2boot), cycle error, FID, and the identity's. Appends a record
+    (source "evaluate") to `model_dir/eval.json`.
 
     Returns:
         (metrics dict with "step" and "split", path of eval.json).
@@ -75,8 +96,10 @@ def evaluate(model_dir, num_samples=1000, extractor=None, progress=False):
     name = eval_extractor(extractor or config.eval.extractor, estimator.trainer.image_shape)
     start = time.perf_counter()
     try:
+        extra = {"classes": domain_classes(config) if name else None} if is_unpaired(
+            config) else {}
         metrics = estimator.evaluate(held_out_input_fn(config), num_samples=num_samples,
-                                     extractor=name, progress=progress)
+                                     extractor=name, progress=progress, **extra)
     except ValueError as e:
         raise RunError(str(e)) from None
     split = held_out_split(config)
@@ -145,7 +168,7 @@ def run_config(model_dir):
     return config
 
 
-def translate(model_dir, inputs, out, batch_size=64):
+def translate(model_dir, inputs, out, batch_size=64, direction=None):
     """Translates a PNG (or every PNG of a folder) with the (EMA) generator of the run in
     `model_dir`. Each output is written atomically.
 
@@ -153,6 +176,7 @@ def translate(model_dir, inputs, out, batch_size=64):
         inputs: a .png file, or a folder of .png files.
         out: a .png file for one input file; a folder (created if missing) for a folder:
             the outputs take the inputs' names.
+        direction: unpaired (CycleGAN) runs only: "a_to_b" (None: the default) or "b_to_a".
 
     Returns:
         The paths written.
@@ -174,9 +198,17 @@ def translate(model_dir, inputs, out, batch_size=64):
         if os.path.isdir(out):
             raise RunError(f"--out {out} is a folder: name a .png file.")
     config = run_config(model_dir)
-    if not is_paired(config):
+    if not (is_paired(config) or is_unpaired(config)):
         raise RunError(f"The run in {model_dir} is not an image -> image run (data.name "
                        f"{config.data.name!r}): use `tfgans generate` for it.")
+    extra = {}
+    if is_unpaired(config):
+        extra["direction"] = direction or "a_to_b"
+        if extra["direction"] not in ("a_to_b", "b_to_a"):
+            raise RunError(f"--direction must be a_to_b or b_to_a. Received: {direction}")
+    elif direction is not None:
+        raise RunError(f"--direction applies to unpaired (CycleGAN) runs; the run in "
+                       f"{model_dir} translates one way: leave it out.")
     shape = (config.data.image_size, config.data.image_size, config.data.channels)
     # Every input is checked before the model is built.
     images = np.stack([read_png(path, shape) for path, _ in files])
@@ -185,7 +217,7 @@ def translate(model_dir, inputs, out, batch_size=64):
     if folder:
         os.makedirs(out, exist_ok=True)
     check_writable(out_dir, "output folder")
-    outputs = estimator.predict(images, batch_size=batch_size)
+    outputs = estimator.predict(images, batch_size=batch_size, **extra)
     written = []
     for (_, name), image in zip(files, outputs):
         path = os.path.join(out, name) if folder else out

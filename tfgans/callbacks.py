@@ -652,4 +652,39 @@ class PeriodicTranslationEvaluation(PeriodicEvaluation):
         return metrics
 
 
+class PeriodicCycleEvaluation(PeriodicTranslationEvaluation):
+    """`PeriodicEvaluation` for unpaired image <-> image trainers (CycleGAN): every `every`
+    steps, both directions of the trainer (`model.sample(images, direction)`) on the first
+    `num_samples` held-out (a, b) images: translation accuracy (with `classes`), cycle
+    error and FID, next to the identity mapping (`tfgans.metrics.evaluate_cycle`). Logged
+    to TensorBoard as `eval/<metric>` and appended to `history_path`.
+
+    Args:
+        images: `(a, b)` batches (a `tf.data.Dataset`), or a function returning them.
+        classes: None, or the extractor's class ids of domains A and B.
+        Other args: as `PeriodicTranslationEvaluation`.
+    """
+
+    def __init__(self, images, classes=None, **kwargs):
+        super().__init__(images, **kwargs)
+        self.classes = classes
+
+    def evaluate(self, step):
+        """Evaluates now, logs the metrics at `step` and returns them."""
+        from tfgans.metrics.cycle import describe, evaluate_cycle
+
+        files.fault_point("evaluation", self.history_path)
+        start = time.perf_counter()
+        a, b = self.evaluator
+        metrics = evaluate_cycle(self.model.sample, [(a, b)], len(a), extractor=self.extractor,
+                                 classes=self.classes)
+        seconds = time.perf_counter() - start
+        self._record(step, metrics, len(a), getattr(self.extractor, "name", self.extractor),
+                     seconds)
+        if self.verbose:
+            print(f"\nstep {step}: {describe(metrics)} ({seconds:.1f} s)", flush=True)
+        self._last_step = step
+        return metrics
+
+
 from tfgans.health import TrainingHealth  # noqa: E402  (it imports global_step from here)

@@ -798,7 +798,7 @@ class Estimator:
 
     def evaluate(self, input_fn_or_dataset, steps=None, *, num_samples=10_000, seed=0,
                  extractor="fashion_mnist", kid_subset_size=1000, per_class=False,
-                 progress=False):
+                 progress=False, classes=None):
         """Evaluates the generator: FID, KID, Inception Score, precision/recall (and, for a
         conditional GAN, intra-class FID and class accuracy), plus the losses.
 
@@ -829,7 +829,11 @@ class Estimator:
             `extractor=None` only the losses and "step". Image -> image trainers (family
             "image_to_image"): "psnr", "ssim", "l1", ["fid"], the identity baseline's
             "identity_<metric>", "num_pairs", the test losses and "step", on the first
-            `num_samples` (source, target) pairs, or all of a smaller input.
+            `num_samples` (source, target) pairs, or all of a smaller input. Unpaired
+            image <-> image trainers (CycleGAN): `tfgans.metrics.evaluate_cycle`'s metrics
+            in both directions (translation accuracy when `classes`, the classifier's
+            class ids of domains A and B, are given; cycle error; FID), the test losses and
+            "step", on the first `num_samples` images of each domain.
 
         Raises:
             ValueError: images the extractor cannot take, `num_samples <
@@ -839,15 +843,20 @@ class Estimator:
         dataset = self._dataset(input_fn_or_dataset)
         if steps is not None:
             dataset = dataset.take(_positive_int("steps", steps))
-        if self.trainer.family == "image_to_image":
+        if self.trainer.family in ("image_to_image", "unpaired_image_to_image"):
             # Paired runs: outputs vs targets (PSNR, SSIM, L1, FID) and the identity
             # baseline, on the first num_samples pairs, or all of a smaller input
-            # (tfgans.metrics.evaluate_translation; "num_pairs" says how many).
-            from tfgans.metrics import evaluate_translation
+            # (tfgans.metrics.evaluate_translation; "num_pairs" says how many). Unpaired
+            # runs: both directions (tfgans.metrics.evaluate_cycle).
+            from tfgans.metrics import evaluate_cycle, evaluate_translation
 
-            metrics = evaluate_translation(self.trainer.sample, dataset,
-                                           _positive_int("num_samples", num_samples),
-                                           extractor=extractor, strict=False)
+            num_samples = _positive_int("num_samples", num_samples)
+            if self.trainer.family == "image_to_image":
+                metrics = evaluate_translation(self.trainer.sample, dataset, num_samples,
+                                               extractor=extractor, strict=False)
+            else:
+                metrics = evaluate_cycle(self.trainer.sample, dataset, num_samples,
+                                         extractor=extractor, classes=classes)
             batch = dataset.element_spec[0].shape[0]
             dataset = dataset.take(math.ceil(num_samples / batch) if batch else 1)
             losses = self.trainer.evaluate(dataset, return_dict=True, verbose=0)

@@ -127,7 +127,8 @@ def export_trainer(trainer, export_dir, version=None, overwrite=False, *, max_nu
     - noise -> image: `serving_default` (`noise` [+ `labels`] -> `images` in [0, 1]) and
       `generate` (`num_samples` or `labels`, `seed` -> `images`, `png_bytes`);
     - image -> image: `serving_default` (`images` in [0, 1] -> `images` in [0, 1]) and
-      `translate` (`png_bytes` string [N] -> `png_bytes`);
+      `translate` (`png_bytes` string [N] -> `png_bytes`); CycleGAN adds the B -> A
+      direction as `serving_default_b_to_a` and `translate_b_to_a`;
     - 2-D points: `serving_default` (`noise` -> `points`).
 
     Args and returns: as `export_generator`; `max_num_samples` bounds `generate`.
@@ -357,10 +358,25 @@ def _noise_to_image_examples(latent_dim, num_classes):
     return {"serving_default": serve, "generate": generate, "generate_truncated": truncated}
 
 
-def _image_to_image_archive(model, image_shape, max_num_samples):
+def _image_to_image_archive(model, image_shape, max_num_samples, reverse_model=None):
     """Signatures of an image -> image model (inputs and outputs in [-1, 1] inside):
     `serving_default`: `images` float32 [None, H, W, C] in [0, 1] -> `images` in [0, 1];
-    `translate`: `png_bytes` string [None] (PNGs of H x W x C) -> `png_bytes`."""
+    `translate`: `png_bytes` string [None] (PNGs of H x W x C) -> `png_bytes`.
+    With `reverse_model` (CycleGAN's B -> A generator), the same two for it:
+    `serving_default_b_to_a` and `translate_b_to_a`."""
+    archive = keras.export.ExportArchive()
+    examples = {}
+    for suffix, served in (("", model), ("_b_to_a", reverse_model)):
+        if served is not None:
+            archive.track(served)
+            examples.update(_add_translation_endpoints(
+                archive, served, image_shape, max_num_samples, suffix))
+    return archive, examples
+
+
+def _add_translation_endpoints(archive, model, image_shape, max_num_samples, suffix=""):
+    """Adds `serving_default<suffix>` and `translate<suffix>` for `model` to `archive`;
+    returns their warm-up inputs."""
     height, width, channels = (int(s) for s in image_shape)
 
     def translate_images(images):
@@ -387,19 +403,17 @@ def _image_to_image_archive(model, image_shape, max_num_samples):
         return {"png_bytes": tf.map_fn(
             tf.io.encode_png, pixels, fn_output_signature=tf.TensorSpec([], tf.string))}
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
     archive.add_endpoint(
-        "serving_default", serve,
+        f"serving_default{suffix}", serve,
         [tf.TensorSpec([None, height, width, channels], tf.float32, name="images")],
     )
-    archive.add_endpoint("translate", translate, [tf.TensorSpec([None], tf.string, name="png_bytes")])
+    archive.add_endpoint(f"translate{suffix}", translate,
+                         [tf.TensorSpec([None], tf.string, name="png_bytes")])
     blank = tf.io.encode_png(tf.zeros([height, width, channels], tf.uint8))
-    examples = {
-        "serving_default": {"images": tf.zeros([1, height, width, channels], tf.float32)},
-        "translate": {"png_bytes": tf.reshape(blank, [1])},
+    return {
+        f"serving_default{suffix}": {"images": tf.zeros([1, height, width, channels], tf.float32)},
+        f"translate{suffix}": {"png_bytes": tf.reshape(blank, [1])},
     }
-    return archive, examples
 
 
 def _infogan_archive(model, **options):

@@ -42,8 +42,10 @@ from tfgans.metrics.modes import (
 )
 from tfgans.metrics.precision_recall import knn_radii, precision_recall
 from tfgans.metrics.translation import TranslationEvaluator, evaluate_translation
+from tfgans.metrics.cycle import CycleEvaluator, evaluate_cycle
 
 __all__ = [
+    "CycleEvaluator",
     "EXTRACTORS",
     "Evaluator",
     "FashionMNISTClassifier",
@@ -57,6 +59,7 @@ __all__ = [
     "TranslationEvaluator",
     "default_classifier_path",
     "evaluate",
+    "evaluate_cycle",
     "evaluate_translation",
     "frechet_distance",
     "frechet_distance_from_stats",

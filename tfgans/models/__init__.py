@@ -22,6 +22,7 @@ from tfgans.models.autoencoder import (
 from tfgans.models.adapters import OneHotChannelsDiscriminator, OneHotConcatGenerator
 from tfgans.models.biggan import BigGANGenerator, build_biggan
 from tfgans.models.common import START_SIZES
+from tfgans.models.cyclegan import ResNetTranslator, build_cyclegan
 from tfgans.models.dcgan import DCGANDiscriminator, DCGANGenerator, build_dcgan
 from tfgans.models.infogan import CODE_KEYS as INFOGAN_CODE_KEYS
 from tfgans.models.infogan import InfoGANDiscriminator, InfoGANGenerator, build_infogan
@@ -233,6 +234,32 @@ PRESETS.register("pix2pix", Preset(
     "on (source, output) pairs, instance norm, non-saturating + 100 * L1",
     reference="https://arxiv.org/abs/1611.07004",
 ))
+PRESETS.register("cyclegan", Preset(
+    "cyclegan", trainer="cyclegan", build=build_cyclegan,
+    keys={
+        "width": Key(64, "int", low=1, doc="k, the filters of the ResNet generators' first "
+                     "layer (the paper's 64)"),
+        "residual_blocks": Key(6, "int", low=1, doc="residual blocks of each generator (the "
+                               "paper's 6 for 128 px, 9 for 256 px)"),
+        "downsamplings": Key(2, "int", low=0, doc="stride-2 levels down and up in each "
+                             "generator (the paper's 2: 28 -> 14 -> 7)"),
+        "discriminator_width": Key(64, "int", low=1, doc="filters of the PatchGANs' first layer"),
+        "discriminator_layers": Key(3, "int", low=1,
+                                    doc="the PatchGANs' stride-2 layers: their receptive field "
+                                    "(1: 16 px, 2: 34 px, 3: the paper's 70 px)"),
+    },
+    # Zhu et al. 2017, section 4 / appendix 7.1: least squares, lambda 10, identity 0.5
+    # lambda, a pool of 50 generated images, Adam(2e-4, beta_1 0.5), batch 1, the learning
+    # rate constant for the first half and linear to 0 over the second.
+    defaults={"data.name": "sneaker2boot", "data.batch_size": 1,
+              **{f"optimizer.{n}_lr": 2e-4 for n in ("generator_ab", "generator_ba",
+                                                     "discriminator_a", "discriminator_b")},
+              "optimizer.beta_1": 0.5, "optimizer.beta_2": 0.999},
+    doc="CycleGAN (Zhu et al. 2017): unpaired A <-> B with two ResNet generators, two "
+    "PatchGANs, least squares, cycle (lambda 10) and identity losses, history pools, "
+    "linear learning-rate decay",
+    reference="https://arxiv.org/abs/1703.10593",
+))
 # ------------------------------------------- auto-encoder discriminators (zoo II, issue 16)
 
 PRESETS.register("began", Preset(
@@ -341,7 +368,7 @@ PRESETS.register("stackgan", Preset(
 
 def get(name):
     """Returns the preset registered as `name` ("dcgan", "mlp", "sngan", "sagan",
-    "biggan", "began", "ebgan", "infogan", "pix2pix", "progan", "stackgan",
+    "biggan", "began", "ebgan", "infogan", "pix2pix", "cyclegan", "progan", "stackgan",
     "points_mlp"); calling it builds the networks.
 
     Raises:
@@ -356,6 +383,8 @@ __all__ = [
     "UNetGenerator",
     "build_pix2pix",
     "patchgan_receptive_field",
+    "ResNetTranslator",
+    "build_cyclegan",
     "BEGANDiscriminator",
     "BEGANGenerator",
     "EBGANDiscriminator",
