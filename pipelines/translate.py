@@ -26,6 +26,14 @@ def is_paired(config):
     return data_lib.dataset_family(config.data.name) == "paired"
 
 
+def source_shape(config):
+    """The (H, W, C) of the images a paired run translates: the run's image size, divided
+    by `model.scale` for a super-resolution preset (srgan)."""
+    scale = config.model.scale if "scale" in config.model else 1
+    size = config.data.image_size // scale
+    return (size, size, config.data.channels)
+
+
 def held_out_split(config):
     """The split of `config`'s data that evaluation reads: "test" for the Fashion-MNIST
     tasks; for folders "test", else "val", else "train"."""
@@ -176,7 +184,7 @@ def translate(model_dir, inputs, out, batch_size=64):
     if not is_paired(config):
         raise RunError(f"The run in {model_dir} is not an image -> image run (data.name "
                        f"{config.data.name!r}): use `tfgans generate` for it.")
-    shape = (config.data.image_size, config.data.image_size, config.data.channels)
+    shape = source_shape(config)
     # Every input is checked before the model is built.
     images = np.stack([_read_png(path, shape) for path, _ in files])
     _, estimator = load_run(model_dir)

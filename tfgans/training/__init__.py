@@ -9,6 +9,7 @@ from tfgans.training.ebgan import EBGAN
 from tfgans.training.energy import AutoEncoderGAN
 from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample_noise
 from tfgans.training.pix2pix import Pix2Pix
+from tfgans.training.srgan import SRGAN
 from tfgans.training.infogan import InfoGAN
 from tfgans.training.stackgan import StackGAN
 from tfgans.training.points import PointsGAN
@@ -30,6 +31,7 @@ from tfgans.registry import Registry
 TRAINERS = Registry("trainer")
 TRAINERS.register("gan", GAN)
 TRAINERS.register("pix2pix", Pix2Pix)
+TRAINERS.register("srgan", SRGAN)
 TRAINERS.register("began", BEGAN)
 TRAINERS.register("ebgan", EBGAN)
 TRAINERS.register("infogan", InfoGAN)
@@ -60,6 +62,7 @@ __all__ = [
     "NonFiniteLossError",
     "Pix2Pix",
     "ProGAN",
+    "SRGAN",
     "StackGAN",
     "PointsGAN",
     "StopOnNonFinite",
