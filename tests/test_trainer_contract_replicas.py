@@ -31,6 +31,26 @@ def test_pix2pix_two_replicas_equal_one(tmp_path, mirrored):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
 
 
+def test_srgan_two_replicas_equal_one(tmp_path, mirrored):
+    """SRGAN across its phase switch (1 pretraining step, 1 adversarial step): batch norm
+    over the global batch, the relativistic means over the global batch, and the phase
+    selected without tf.cond give the same weights on 1 and 2 replicas."""
+    import tfgans
+    import test_srgan as sr
+
+    def estimator(name, **kwargs):
+        return tfgans.Estimator(lambda: sr.trainer_fn(pretrain_steps=1), str(tmp_path / name),
+                                checkpoint_every=2, sample_every=100, log_every=100,
+                                num_sample_images=8, jit_compile=False, verbose=0, **kwargs)
+
+    one, two = estimator("s1"), estimator("s2", strategy=mirrored)
+    one.train(sr.dataset, max_steps=2)
+    two.train(sr.dataset, max_steps=2)
+    assert two.strategy.num_replicas_in_sync == 2
+    for a, b in zip(sr.state(one.trainer), sr.state(two.trainer), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
+
+
 def test_conditional_sngan_two_replicas_equal_one(mirrored):
     """The tiny conditional SNGAN preset (conditional BN with the global batch's moments in
     G, spectral norm and the projection head in D; hinge) trained 2 steps from the same

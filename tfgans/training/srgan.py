@@ -36,7 +36,6 @@ Reference: [Ledig et al., 2017](https://arxiv.org/abs/1609.04802); ESRGAN:
 import os
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfgans import losses as losses_lib
