@@ -33,15 +33,14 @@ def pairs(num=8, seed=0):
     return target.reshape(num, 7, 4, 7, 4, 1).mean(axis=(2, 4)), target
 
 
-def trainer_fn(pretrain_steps=2, loss="relativistic", discriminator=None, content="features"):
+def trainer_fn(pretrain_steps=2, loss="relativistic", discriminator=None, content="features",
+               optimizer=lambda: keras.optimizers.Adam(1e-3, beta_1=0.9)):
     keras.utils.set_random_seed(0)
     g, d = tfgans.models.get("srgan")((28, 28, 1), None, width=4, residual_blocks=1,
                                       discriminator_width=4, discriminator_levels=1,
                                       dense_units=8)
     trainer = SRGAN(g, d, pretrain_steps=pretrain_steps, content=content, seed=3)
-    trainer.compile(keras.optimizers.Adam(1e-3, beta_1=0.9),
-                    discriminator or keras.optimizers.Adam(1e-3, beta_1=0.9),
-                    loss=loss, jit_compile=False)
+    trainer.compile(optimizer(), discriminator or optimizer(), loss=loss, jit_compile=False)
     return trainer
 
 
