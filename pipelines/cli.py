@@ -195,11 +195,12 @@ def _add_evaluate(subparsers):
         "the run's metric history, written atomically. Conditional runs also get intra-class "
         "FID and the classifier's accuracy on the requested classes. Read FID against the "
         "real-data floor in saved_models/fashion_mnist_classifier/real_data_floor.json. "
-        "Image -> image runs (pix2pix) are measured on N held-out (source, target) pairs "
-        "instead: PSNR, SSIM, L1 and FID of the outputs vs the targets, next to the "
-        "identity baseline (the source as the output). Unpaired runs (CycleGAN) are measured "
-        "in both directions on N held-out images of each domain: translation accuracy "
-        "(sneaker2boot), cycle L1 and FID, next to the identity mapping's.",
+        "Image -> image runs (pix2pix, srgan) are measured on N held-out (source, target) "
+        "pairs instead: PSNR, SSIM, L1 and FID of the outputs vs the targets, next to the "
+        "identity baseline (the source as the output), or bicubic upsampling's for "
+        "super-resolution. Unpaired runs (CycleGAN) are measured in both directions on N "
+        "held-out images of each domain: translation accuracy (sneaker2boot), cycle L1 and "
+        "FID, next to the identity mapping's.",
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")
     parser.add_argument(
@@ -272,12 +273,16 @@ def _evaluate(args):
 
 
 def translation_table(metrics):
-    """PSNR, SSIM, L1 (and FID) of the outputs next to the identity baseline's."""
-    rows = [("", "output", "identity")]
+    """PSNR, SSIM, L1 (and FID) of the outputs next to the baseline's (the identity, or
+    bicubic upsampling for super-resolution)."""
+    from tfgans.metrics.translation import baseline_name
+
+    base = baseline_name(metrics) or "identity"
+    rows = [("", "output", base)]
     for key, label, fmt in [("psnr", "PSNR (dB)", "{:.2f}"), ("ssim", "SSIM", "{:.4f}"),
                             ("l1", "L1", "{:.4f}"), ("fid", "FID", "{:.3f}")]:
         if key in metrics:
-            baseline = metrics.get(f"identity_{key}")
+            baseline = metrics.get(f"{base}_{key}")
             rows.append((label, fmt.format(metrics[key]),
                          "-" if baseline is None else fmt.format(baseline)))
     width = max(len(r[0]) for r in rows)

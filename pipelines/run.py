@@ -267,6 +267,8 @@ def train(config, model_dir, verbose="auto"):
     fn = input_fn(config)
     spec = fn().element_spec
     images = spec[0] if isinstance(spec, tuple) else spec
+    if data_lib.dataset_family(config.data.name) == "paired":
+        images = spec[1]  # (source, target[, mask]): the run's images are the targets
     config_lib.check_image_size(config, images.shape[1], native=config.data.image_size is None)
     config = config_lib.resolve(config, images.shape[1:], num_classes(config))
     if config.eval.every and eval_extractor(config.eval.extractor, images.shape[1:]):

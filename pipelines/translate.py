@@ -44,6 +44,14 @@ def domain_classes(config):
     return fashion_tasks.SNEAKER2BOOT_CLASSES if config.data.name == "sneaker2boot" else None
 
 
+def source_shape(config):
+    """The (H, W, C) of the images a paired run translates: the run's image size, divided
+    by `model.scale` for a super-resolution preset (srgan)."""
+    scale = config.model.scale if "scale" in config.model else 1
+    size = config.data.image_size // scale
+    return (size, size, config.data.channels)
+
+
 def held_out_split(config):
     """The split of `config`'s data that evaluation reads: "test" for the Fashion-MNIST
     tasks; for folders "test", else "val", else "train"."""
@@ -209,7 +217,7 @@ def translate(model_dir, inputs, out, batch_size=64, direction=None):
     elif direction is not None:
         raise RunError(f"--direction applies to unpaired (CycleGAN) runs; the run in "
                        f"{model_dir} translates one way: leave it out.")
-    shape = (config.data.image_size, config.data.image_size, config.data.channels)
+    shape = source_shape(config)
     # Every input is checked before the model is built.
     images = np.stack([read_png(path, shape) for path, _ in files])
     _, estimator = load_run(model_dir)

@@ -31,6 +31,34 @@ def test_pix2pix_two_replicas_equal_one(tmp_path, mirrored):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
 
 
+def test_srgan_two_replicas_equal_one(tmp_path, mirrored):
+    """SRGAN across its phase switch (1 pretraining step, 1 adversarial step): batch norm
+    over the global batch, the relativistic means over the global batch, and the phase
+    selected without tf.cond give the same weights on 1 and 2 replicas. SGD, not Adam:
+    Adam's step is lr * m / (sqrt(v) + 1e-7), so a bias whose gradient is ~1e-9 (measured:
+    one of D's 8 dense biases) moves by ~1e-5 in the direction of its rounding noise,
+    which differs between 1 and 2 replicas, beyond the tolerance."""
+    import keras
+
+    import tfgans
+    import test_srgan as sr
+
+    def trainer_fn():
+        return sr.trainer_fn(pretrain_steps=1, optimizer=lambda: keras.optimizers.SGD(0.1))
+
+    def estimator(name, **kwargs):
+        return tfgans.Estimator(trainer_fn, str(tmp_path / name),
+                                checkpoint_every=2, sample_every=100, log_every=100,
+                                num_sample_images=8, jit_compile=False, verbose=0, **kwargs)
+
+    one, two = estimator("s1"), estimator("s2", strategy=mirrored)
+    one.train(sr.dataset, max_steps=2)
+    two.train(sr.dataset, max_steps=2)
+    assert two.strategy.num_replicas_in_sync == 2
+    for a, b in zip(sr.state(one.trainer), sr.state(two.trainer), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
+
+
 def test_conditional_sngan_two_replicas_equal_one(mirrored):
     """The tiny conditional SNGAN preset (conditional BN with the global batch's moments in
     G, spectral norm and the projection head in D; hinge) trained 2 steps from the same

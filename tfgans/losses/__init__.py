@@ -9,6 +9,7 @@ Modules:
     auxiliary: classes and codes predicted by the discriminator (AC-GAN, InfoGAN, K+1).
     energy: auto-encoder discriminators (BEGAN, EBGAN).
     matching: feature statistics matching.
+    perceptual: reconstruction and content losses of paired image -> image (SRGAN).
     common: the reduction and cross-entropies they share.
 """
 
@@ -54,6 +55,7 @@ from tfgans.losses.energy import (
     pull_away_term,
 )
 from tfgans.losses.matching import feature_matching_loss
+from tfgans.losses.perceptual import content_loss
 from tfgans.losses.text import (
     conditioning_augmentation_kl,
     matching_aware_discriminator_loss,
@@ -73,6 +75,7 @@ __all__ = [
     "began_discriminator_loss",
     "began_generator_loss",
     "began_k_update",
+    "content_loss",
     "ebgan_discriminator_loss",
     "ebgan_energy",
     "ebgan_generator_loss",

@@ -1,5 +1,7 @@
 """Metrics of image -> image translation: PSNR, SSIM, L1 and FID of outputs vs targets,
-next to the identity baseline (the source itself as the output) where shapes allow.
+next to a simple baseline where shapes allow: the identity (the source itself as the
+output) for sources of the target's shape, bicubic upsampling (`bicubic_upsample`) for
+smaller sources (super-resolution).
 
 PSNR and SSIM are TensorFlow's (`tf.image.psnr`, `tf.image.ssim`: 11x11 Gaussian window,
 sigma 1.5, k1 0.01, k2 0.03) on images mapped from [-1, 1] to [0, 1] (`max_val=1`),
@@ -26,6 +28,28 @@ from tfgans.metrics.frechet import GaussianStats, frechet_distance_from_stats
 NAMES = ("psnr", "ssim", "l1")
 #: SSIM's Gaussian window is 11x11: smaller images get no SSIM (the key is left out).
 SSIM_MIN_SIZE = 11
+#: The baselines, by the prefix of their keys in the result.
+BASELINES = ("identity", "bicubic")
+
+
+def bicubic_upsample(images, size):
+    """Bicubic upsampling (`tf.image.resize`, Keys' cubic, a = -0.5) of images in [-1, 1]
+    to `size` (H, W), clipped to [-1, 1]. Returns float32 NumPy."""
+    out = tf.image.resize(tf.cast(images, tf.float32), tuple(size), method="bicubic")
+    return np.clip(out.numpy(), -1.0, 1.0)
+
+
+def baseline(sources, targets):
+    """(name, images) of the simple baseline for `sources` -> `targets`: ("identity",
+    sources) for sources of the target's shape, ("bicubic", their bicubic upsampling) for
+    smaller sources with the target's channels, else None."""
+    if sources.shape == targets.shape:
+        return "identity", sources
+    if (sources.ndim == targets.ndim == 4 and sources.shape[0] == targets.shape[0]
+            and sources.shape[-1] == targets.shape[-1]
+            and all(s < t for s, t in zip(sources.shape[1:3], targets.shape[1:3]))):
+        return "bicubic", bicubic_upsample(sources, targets.shape[1:3])
+    return None
 
 
 def _unit(images):
@@ -55,7 +79,8 @@ class TranslationEvaluator:
 
     Args:
         extractor: None (no FID), a `FeatureExtractor` or a registered name.
-        identity: also measure the source as the output (when it has the target's shape).
+        identity: also measure the simple baseline (`baseline`: the source as the output,
+            or its bicubic upsampling for smaller sources), as `<baseline>_<metric>`.
     """
 
     def __init__(self, extractor=None, identity=True):
@@ -66,7 +91,8 @@ class TranslationEvaluator:
     def reset(self):
         self.sums = {}
         self.count = 0
-        self.identity_count = 0
+        self.identity_count = 0  # pairs the baseline measured
+        self.baseline_name = None
         self.stats = {side: GaussianStats() for side in ("output", "target", "source")}
 
     def _add(self, prefix, images, targets):
@@ -86,33 +112,36 @@ class TranslationEvaluator:
                 f"{targets.shape}.")
         self._add("", outputs, targets)
         self.count += len(outputs)
-        same = sources.shape == targets.shape
-        if self.identity and same:
-            self._add("identity_", sources, targets)
+        simple = baseline(sources, targets) if self.identity else None
+        if simple is not None:
+            self.baseline_name, images = simple
+            self._add(f"{self.baseline_name}_", images, targets)
             self.identity_count += len(sources)
         if self.extractor is not None:
             self.stats["output"].update(self.extractor.features(outputs))
             self.stats["target"].update(self.extractor.features(targets))
-            if self.identity and same:
-                self.stats["source"].update(self.extractor.features(sources))
+            if simple is not None:
+                self.stats["source"].update(self.extractor.features(images))
 
     def _fid(self, side):
         a, b = self.stats[side], self.stats["target"]
         return float(frechet_distance_from_stats(a.mean, a.covariance, b.mean, b.covariance))
 
     def result(self):
-        """{"psnr", ["ssim"], "l1", ["fid"], ["identity_psnr", ...], "num_pairs"}: "ssim"
-        for images of at least `SSIM_MIN_SIZE` a side, "fid" with an extractor."""
+        """{"psnr", ["ssim"], "l1", ["fid"], ["identity_psnr" or "bicubic_psnr", ...],
+        "num_pairs"}: "ssim" for images of at least `SSIM_MIN_SIZE` a side, "fid" with an
+        extractor, the baseline's keys when it measured every pair."""
         if not self.count:
             raise ValueError("No pairs were evaluated: the input yielded no batches.")
         out = {name: self.sums[name] / self.count for name in NAMES if name in self.sums}
+        prefix = f"{self.baseline_name}_"
         if self.identity_count == self.count:
-            out.update({f"identity_{name}": self.sums[f"identity_{name}"] / self.count
-                        for name in NAMES if f"identity_{name}" in self.sums})
+            out.update({prefix + name: self.sums[prefix + name] / self.count
+                        for name in NAMES if prefix + name in self.sums})
         if self.extractor is not None and self.count >= 2:
             out["fid"] = self._fid("output")
             if self.identity_count == self.count:
-                out["identity_fid"] = self._fid("source")
+                out[prefix + "fid"] = self._fid("source")
         out["num_pairs"] = self.count
         return out
 
@@ -127,7 +156,8 @@ def evaluate_translation(translate, pairs, num_samples, extractor=None, identity
         pairs: an iterable of `(source, target[, ...])` batches (a `tf.data.Dataset`).
         num_samples: pairs to evaluate (the last batch is cut to fit).
         extractor: see `TranslationEvaluator` (None: no FID).
-        identity: also report the identity baseline (`identity_<metric>`).
+        identity: also report the simple baseline (`identity_<metric>`, or
+            `bicubic_<metric>` for smaller sources; see `baseline`).
         strict: an input with fewer than `num_samples` pairs is an error; False: evaluate
             the pairs it has (the result's `num_pairs` says how many).
 
@@ -156,14 +186,21 @@ def evaluate_translation(translate, pairs, num_samples, extractor=None, identity
     return evaluator.result()
 
 
+def baseline_name(metrics):
+    """The baseline whose keys `metrics` holds ("identity", "bicubic"), or None."""
+    return next((b for b in BASELINES if any(k.startswith(b + "_") for k in metrics)), None)
+
+
 def describe(metrics):
-    """One line: PSNR / SSIM / L1 / FID, with the identity baseline when present."""
+    """One line: PSNR / SSIM / L1 / FID, with the baseline's when present."""
     parts = []
+    base = baseline_name(metrics)
     for name, label, fmt in (("psnr", "PSNR", "{:.2f} dB"), ("ssim", "SSIM", "{:.3f}"),
                              ("l1", "L1", "{:.3f}"), ("fid", "FID", "{:.2f}")):
         if name in metrics:
             text = f"{label} {fmt.format(metrics[name])}"
-            if f"identity_{name}" in metrics and math.isfinite(metrics[f"identity_{name}"]):
-                text += f" (identity {fmt.format(metrics[f'identity_{name}'])})"
+            value = metrics.get(f"{base}_{name}")
+            if value is not None and math.isfinite(value):
+                text += f" ({base} {fmt.format(value)})"
             parts.append(text)
     return ", ".join(parts)

@@ -38,6 +38,12 @@ from tfgans.models.presets import PRESETS, Preset
 from tfgans.models.progan import ProGANDiscriminator, ProGANGenerator, build_progan
 from tfgans.models.resnet import ResNetDiscriminator, ResNetGenerator, build_sngan
 from tfgans.models.sagan import build_sagan, default_attention_resolution
+from tfgans.models.srgan import (
+    SRGANDiscriminator,
+    SRResNetGenerator,
+    build_srgan,
+    subpixel_upsample,
+)
 from tfgans.models.stackgan import build_stackgan
 from tfgans.settings import Key
 
@@ -260,6 +266,35 @@ PRESETS.register("cyclegan", Preset(
     "linear learning-rate decay",
     reference="https://arxiv.org/abs/1703.10593",
 ))
+PRESETS.register("srgan", Preset(
+    "srgan", trainer="srgan", build=build_srgan,
+    keys={
+        "scale": Key(4, "int", low=2,
+                     doc="upsampling factor, a power of 2 (sources are this many times smaller "
+                     "per side; fashion_x4: 4)"),
+        "width": Key(64, "int", low=1, doc="filters of the SRResNet body (the paper's 64)"),
+        "residual_blocks": Key(16, "int", low=1, doc="SRResNet's residual blocks B (16)"),
+        "discriminator_width": Key(64, "int", low=1,
+                                   doc="filters of the discriminator's first level (64)"),
+        "discriminator_levels": Key(3, "int", low=1,
+                                    doc="the discriminator's stride-2 levels (the paper's 4 "
+                                    "for 96 px; 3 for 28 px)"),
+        "dense_units": Key(1024, "int", low=1,
+                           doc="the discriminator's hidden dense layer (1024)"),
+        "synchronized_bn": Key(True, "bool",
+                               doc="batch norm with the global batch's statistics "
+                               "(replica-independent results)"),
+    },
+    # Ledig et al. 2017, section 3.2: Adam(1e-4, beta_1 0.9) for both networks, SRResNet
+    # pretrained on the MSE, then the VGG content loss + 1e-3 * adversarial. The batch
+    # size is the config's (the paper's is 16).
+    defaults={"data.name": "fashion_x4", "data.batch_size": 16,
+              "optimizer.generator_lr": 1e-4, "optimizer.discriminator_lr": 1e-4,
+              "optimizer.beta_1": 0.9, "optimizer.beta_2": 0.999},
+    doc="SRGAN (Ledig et al. 2017): SRResNet with sub-pixel upsampling, MSE pretraining, "
+    "then a content loss on a pretrained network's features + 1e-3 * adversarial",
+    reference="https://arxiv.org/abs/1609.04802",
+))
 # ------------------------------------------- auto-encoder discriminators (zoo II, issue 16)
 
 PRESETS.register("began", Preset(
@@ -368,7 +403,7 @@ PRESETS.register("stackgan", Preset(
 
 def get(name):
     """Returns the preset registered as `name` ("dcgan", "mlp", "sngan", "sagan",
-    "biggan", "began", "ebgan", "infogan", "pix2pix", "cyclegan", "progan", "stackgan",
+    "biggan", "began", "ebgan", "infogan", "pix2pix", "cyclegan", "srgan", "progan", "stackgan",
     "points_mlp"); calling it builds the networks.
 
     Raises:
@@ -385,6 +420,10 @@ __all__ = [
     "patchgan_receptive_field",
     "ResNetTranslator",
     "build_cyclegan",
+    "SRGANDiscriminator",
+    "SRResNetGenerator",
+    "build_srgan",
+    "subpixel_upsample",
     "BEGANDiscriminator",
     "BEGANGenerator",
     "EBGANDiscriminator",

@@ -10,6 +10,7 @@ from tfgans.training.energy import AutoEncoderGAN
 from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample_noise
 from tfgans.training.pix2pix import Pix2Pix
 from tfgans.training.cyclegan import CycleGAN
+from tfgans.training.srgan import SRGAN
 from tfgans.training.infogan import InfoGAN
 from tfgans.training.stackgan import StackGAN
 from tfgans.training.points import PointsGAN
@@ -32,6 +33,7 @@ TRAINERS = Registry("trainer")
 TRAINERS.register("gan", GAN)
 TRAINERS.register("pix2pix", Pix2Pix)
 TRAINERS.register("cyclegan", CycleGAN)
+TRAINERS.register("srgan", SRGAN)
 TRAINERS.register("began", BEGAN)
 TRAINERS.register("ebgan", EBGAN)
 TRAINERS.register("infogan", InfoGAN)
@@ -63,6 +65,7 @@ __all__ = [
     "NonFiniteLossError",
     "Pix2Pix",
     "ProGAN",
+    "SRGAN",
     "StackGAN",
     "PointsGAN",
     "StopOnNonFinite",

@@ -95,6 +95,40 @@ def resolve_settings(loss="wasserstein", gradient_penalty=None, penalty_type="wg
     }
 
 
+def adversarial_loss(gan_loss, real_logits, fake_logits, generator, **kwargs):
+    """Returns (loss, loss_to_differentiate) of a `GANLoss` for the discriminator or the
+    generator, in a replica's step (every trainer that scores real and fake logits uses it).
+
+    For most losses the two are the same. A loss of the batch means (relativistic) must see
+    the means over the whole global batch, and its gradient through those means must be
+    summed over replicas. Means are all-reduced forward only, and the gradient through them
+    is restored exactly by the surrogate `loss + stop_gradient(c) . local_means`, with `c`
+    the cross-replica mean of d loss / d means: summed over replicas (and scaled by 1/R) its
+    gradient is the gradient of the global loss, with no collective in the backward pass.
+
+    Args:
+        kwargs: passed to the loss (e.g. the discriminator's `label_smoothing`) when it
+            does not use the batch means.
+    """
+    if not gan_loss.uses_batch_mean:
+        if generator:
+            loss = gan_loss.generator_loss(fake_logits, real_logits, **kwargs)
+        else:
+            loss = gan_loss.discriminator_loss(real_logits, fake_logits, **kwargs)
+        return loss, loss
+    local = tf.stack([tf.reduce_mean(real_logits), tf.reduce_mean(fake_logits)])
+    means = noise_lib.cross_replica_mean(local)
+    with tf.GradientTape() as tape:
+        tape.watch(means)
+        kw = {"real_mean": means[0], "fake_mean": means[1]}
+        if generator:
+            loss = gan_loss.generator_loss(fake_logits, real_logits, **kw)
+        else:
+            loss = gan_loss.discriminator_loss(real_logits, fake_logits, **kw)
+    c = noise_lib.cross_replica_mean(tape.gradient(loss, means))
+    return loss, loss + tf.reduce_sum(c * local)
+
+
 @keras.saving.register_keras_serializable(package="tfgans")
 class GAN(Trainer):
     """A generator and a discriminator trained together under `fit` (noise -> image).
@@ -470,36 +504,13 @@ class GAN(Trainer):
         return tf.cast(outputs, tf.float32), None
 
     def _adversarial_loss(self, real_logits, fake_logits, generator):
-        """Returns (loss, loss_to_differentiate) for the discriminator or generator.
-
-        For most losses the two are the same. A loss of the batch means (relativistic)
-        must see the means over the whole global batch, and its gradient through those
-        means must be summed over replicas. Means are all-reduced forward only, and the
-        gradient through them is restored exactly by the surrogate
-        `loss + stop_gradient(c) . local_means`, with `c` the cross-replica mean of
-        d loss / d means: summed over replicas (and scaled by 1/R) its gradient is the
-        gradient of the global loss, with no collective in the backward pass.
-        """
-        if not self.gan_loss.uses_batch_mean:
-            if generator:
-                loss = self.gan_loss.generator_loss(fake_logits, real_logits)
-            else:
-                kw = {}
-                if self.label_smoothing and self.gan_loss.name in ("minimax", "non_saturating"):
-                    kw["label_smoothing"] = self.label_smoothing
-                loss = self.gan_loss.discriminator_loss(real_logits, fake_logits, **kw)
-            return loss, loss
-        local = tf.stack([tf.reduce_mean(real_logits), tf.reduce_mean(fake_logits)])
-        means = noise_lib.cross_replica_mean(local)
-        with tf.GradientTape() as tape:
-            tape.watch(means)
-            kw = {"real_mean": means[0], "fake_mean": means[1]}
-            if generator:
-                loss = self.gan_loss.generator_loss(fake_logits, real_logits, **kw)
-            else:
-                loss = self.gan_loss.discriminator_loss(real_logits, fake_logits, **kw)
-        c = noise_lib.cross_replica_mean(tape.gradient(loss, means))
-        return loss, loss + tf.reduce_sum(c * local)
+        """Returns (loss, loss_to_differentiate) for the discriminator or generator (see
+        `adversarial_loss`), with the discriminator's label smoothing."""
+        kw = {}
+        if not generator and self.label_smoothing and self.gan_loss.name in (
+                "minimax", "non_saturating"):
+            kw["label_smoothing"] = self.label_smoothing
+        return adversarial_loss(self.gan_loss, real_logits, fake_logits, generator, **kw)
 
     def _noise(self, step, stream, batch):
         key = self.noise_key(step, stream, _NOISE)

@@ -1,6 +1,7 @@
 """`Pix2Pix`: the paired image -> image family (Isola et al. 2017).
 
-Batches are `(source, target)`, float32 [B, H, W, C] in [-1, 1], same shape. Each step:
+Batches are `(source, target)`, float32 [B, H, W, C] in [-1, 1], same shape (a generator
+with a `source_shape`, e.g. SRGAN's, takes sources of that shape instead). Each step:
 
 1. the generator translates the source, `fake = G(source)`, with dropout masks drawn
    statelessly from (seed, step) for the whole global batch (each replica takes its rows),
@@ -62,6 +63,8 @@ class Pix2Pix(Trainer):
 
     family = "image_to_image"
     TRAINED = ("generator", "discriminator")
+    #: The metrics `train_step` and `test_step` report.
+    TRACKERS = ("d_loss", "g_loss", "g_adversarial", "l1", "d_real", "d_fake", "nonfinite")
     SETTINGS = (
         Setting("loss.name", "loss", Key(
             "non_saturating", "str", doc="adversarial loss pair (tfgans.losses): the paper's "
@@ -85,19 +88,21 @@ class Pix2Pix(Trainer):
         if image_shape is None:
             raise ValueError("Pix2Pix needs `image_shape` (H, W, C): the generator has none.")
         self.image_shape = tuple(int(s) for s in image_shape)
-        source = tf.zeros([1, *self.image_shape])
+        # The sources' shape: the images' unless the generator says (super-resolution).
+        self.source_shape = tuple(
+            int(s) for s in getattr(generator, "source_shape", None) or self.image_shape)
+        source = tf.zeros([1, *self.source_shape])
         discriminator(self.discriminator_input(source, generator(source)))
         self.make_ema_copies({"generator": source})
         self.preview_source = self.add_weight(
-            shape=(PREVIEW_SIZE, *self.image_shape), initializer="zeros", trainable=False,
+            shape=(PREVIEW_SIZE, *self.source_shape), initializer="zeros", trainable=False,
             name="preview_source")
         self.preview_target = self.add_weight(
             shape=(PREVIEW_SIZE, *self.image_shape), initializer="zeros", trainable=False,
             name="preview_target")
         self.preview_count = self.add_weight(
             shape=(), initializer="zeros", dtype="int32", trainable=False, name="preview_count")
-        self.add_trackers(["d_loss", "g_loss", "g_adversarial", "l1", "d_real", "d_fake",
-                           "nonfinite"])
+        self.add_trackers(self.TRACKERS)
         self.loss_pair = losses_lib.get("non_saturating")
         self.l1_weight = 100.0
         self.built = True
@@ -190,20 +195,29 @@ class Pix2Pix(Trainer):
 
     # ---------------------------------------------------------- the rest of the contract
 
+    #: The method's name and the paired datasets, for the error of a wrong batch.
+    METHOD = "pix2pix"
+    DATASETS = "edges2fashion, ab_folder or paired_folder"
+
     def _batch_error(self, received):
-        shape = "x".join(map(str, self.image_shape))
+        shapes = [self.source_shape, self.image_shape]
+        if shapes[0] == shapes[1]:
+            what = f"{'x'.join(map(str, self.image_shape))} images (float32 [batch, " \
+                   f"{', '.join(map(str, self.image_shape))}] each, in [-1, 1])"
+        else:
+            what = " and ".join(f"[batch, {', '.join(map(str, s))}]" for s in shapes) + \
+                " images (float32, in [-1, 1])"
         return ValueError(
-            f"pix2pix trains on (source, target) pairs of {shape} images (float32 [batch, "
-            f"{', '.join(map(str, self.image_shape))}] each, in [-1, 1]): use a paired dataset "
-            f"(data.name edges2fashion, ab_folder or paired_folder). Received: {received}")
+            f"{self.METHOD} trains on (source, target) pairs of {what}: use a paired dataset "
+            f"(data.name {self.DATASETS}). Received: {received}")
 
     def check_batch(self, element_spec):
         if not (isinstance(element_spec, (tuple, list)) and len(element_spec) == 2
                 and all(isinstance(s, tf.TensorSpec) and s.shape.rank == 4
                         for s in element_spec)):
             raise self._batch_error(element_spec)
-        for spec in element_spec:
-            if tuple(spec.shape[1:]) != self.image_shape:
+        for spec, shape in zip(element_spec, (self.source_shape, self.image_shape)):
+            if tuple(spec.shape[1:]) != shape:
                 raise self._batch_error(
                     f"{'x'.join(map(str, spec.shape[1:]))} images; for another size set "
                     "data.image_size, or retrain")
@@ -220,8 +234,8 @@ class Pix2Pix(Trainer):
         if not (isinstance(batch, (tuple, list)) and len(batch) >= 2):
             raise self._batch_error(f"a batch of {type(batch).__name__}")
         source, target = (np.asarray(x, np.float32) for x in batch[:2])
-        for x in (source, target):
-            if x.ndim != 4 or tuple(x.shape[1:]) != self.image_shape:
+        for x, shape in ((source, self.source_shape), (target, self.image_shape)):
+            if x.ndim != 4 or tuple(x.shape[1:]) != shape:
                 raise self._batch_error(f"a batch of shape {x.shape}")
         if int(self.preview_count.numpy()) == 0:
             self.set_preview(source, target)
@@ -238,13 +252,13 @@ class Pix2Pix(Trainer):
         return {"preview": [self.preview_source, self.preview_target, self.preview_count]}
 
     def sample(self, images, batch_size=256):
-        """Translates sources in [-1, 1] [N, H, W, C] with the (EMA) generator, without
-        dropout; returns float32 NumPy in [-1, 1]."""
+        """Translates sources in [-1, 1] [N, *source_shape] with the (EMA) generator,
+        without dropout; returns float32 NumPy in [-1, 1] [N, *image_shape]."""
         images = np.asarray(images, np.float32)
-        if images.ndim != 4 or tuple(images.shape[1:]) != self.image_shape:
+        if images.ndim != 4 or tuple(images.shape[1:]) != self.source_shape:
             raise ValueError(
                 "sample() takes source images of shape "
-                f"[N, {', '.join(map(str, self.image_shape))}]. Received: {images.shape}")
+                f"[N, {', '.join(map(str, self.source_shape))}]. Received: {images.shape}")
         generator = self.inference_network("generator")
         out = [np.zeros((0, *self.image_shape), np.float32)]
         for start in range(0, len(images), batch_size):
@@ -257,20 +271,29 @@ class Pix2Pix(Trainer):
         count = int(self.preview_count.numpy())
         return self.preview_source.numpy()[:count], self.preview_target.numpy()[:count]
 
+    #: The columns of the sample grid's rows (`grid_columns`).
+    GRID_COLUMNS = ("source", "output", "target")
+
+    def grid_columns(self, sources, outputs, targets):
+        """The `GRID_COLUMNS` of a sample grid's rows, each [N, *image_shape]."""
+        return [sources, outputs, targets]
+
     def sample_grid(self, num_images, seed=0):
-        """Rows of source | output | target for up to num_images / 3 preview pairs (3
-        columns). Before any preview is kept, sources are uniform noise from `seed` and the
-        target column repeats the source."""
+        """Rows of `grid_columns` (source | output | target) for up to num_images / columns
+        preview pairs. Before any preview is kept, sources are uniform noise from `seed`
+        and the target column shows the output."""
         sources, targets = self.preview()
-        rows = max(1, min(num_images // 3, PREVIEW_SIZE))
+        columns = len(self.GRID_COLUMNS)
+        rows = max(1, min(num_images // columns, PREVIEW_SIZE))
         if not len(sources):
             sources = np.random.default_rng(seed).uniform(
-                -1, 1, (rows, *self.image_shape)).astype(np.float32)
-            targets = sources
-        sources, targets = sources[:rows], targets[:rows]
+                -1, 1, (rows, *self.source_shape)).astype(np.float32)
+            targets = None
+        sources = sources[:rows]
         outputs = self.sample(sources)
-        grid = np.stack([sources, outputs, targets], axis=1).reshape(-1, *self.image_shape)
-        return grid, 3
+        targets = outputs if targets is None else targets[:rows]
+        grid = np.stack(self.grid_columns(sources, outputs, targets), axis=1)
+        return grid.reshape(-1, *self.image_shape), columns
 
     def evaluation_samples(self, num_samples, seed=0):
         raise ValueError(
@@ -279,7 +302,7 @@ class Pix2Pix(Trainer):
 
     def export_spec(self):
         return ExportSpec("image_to_image", self.inference_network("generator"),
-                          {"image_shape": self.image_shape})
+                          {"image_shape": self.source_shape})
 
     def settings(self):
         return {**super().settings(), "image_shape": list(self.image_shape),
