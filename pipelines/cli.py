@@ -262,12 +262,17 @@ def _evaluate(args):
 
 
 def translation_table(metrics):
-    """PSNR, SSIM, L1 (and FID) of the outputs next to the identity baseline's."""
-    rows = [("", "output", "identity")]
+    """PSNR, SSIM, L1 (and FID; inpainting: L1 and PSNR in the hole) of the outputs next
+    to the baseline's (identity; inpainting: mean fill)."""
+    from tfgans.metrics.translation import baseline as baseline_of
+
+    prefix, name = baseline_of(metrics)
+    rows = [("", "output", name)]
     for key, label, fmt in [("psnr", "PSNR (dB)", "{:.2f}"), ("ssim", "SSIM", "{:.4f}"),
-                            ("l1", "L1", "{:.4f}"), ("fid", "FID", "{:.3f}")]:
+                            ("l1", "L1", "{:.4f}"), ("hole_l1", "hole L1", "{:.4f}"),
+                            ("hole_psnr", "hole PSNR (dB)", "{:.2f}"), ("fid", "FID", "{:.3f}")]:
         if key in metrics:
-            baseline = metrics.get(f"identity_{key}")
+            baseline = metrics.get(f"{prefix}{key}")
             rows.append((label, fmt.format(metrics[key]),
                          "-" if baseline is None else fmt.format(baseline)))
     width = max(len(r[0]) for r in rows)
@@ -280,7 +285,7 @@ def translation_table(metrics):
 def _add_translate(subparsers):
     parser = subparsers.add_parser(
         "translate",
-        help="translate PNG images with an image -> image run (pix2pix)",
+        help="translate PNG images with an image -> image run (pix2pix, inpainting)",
         description="Translates IN.png (or every .png in IN_DIR) with the (EMA) generator of "
         "the latest checkpoint in MODEL_DIR and writes OUT.png (or OUT_DIR/<same names>). "
         "Inputs must have the run's image size and channels. Each output is written "
@@ -290,13 +295,16 @@ def _add_translate(subparsers):
     parser.add_argument("inputs", metavar="IN.png|IN_DIR", help="a PNG file or a folder of PNGs")
     parser.add_argument("--out", required=True, metavar="OUT.png|OUT_DIR",
                         help="the output PNG (one input) or folder (an input folder)")
+    parser.add_argument("--mask", metavar="MASK.png",
+                        help="inpainting runs: the hole to fill, a PNG of the run's size "
+                        "(white = missing), for every input; default: the centre square")
     parser.set_defaults(func=_translate)
 
 
 def _translate(args):
     from pipelines import translate
 
-    written = translate.translate(args.model_dir, args.inputs, args.out)
+    written = translate.translate(args.model_dir, args.inputs, args.out, mask=args.mask)
     where = written[0] if len(written) == 1 else os.path.abspath(args.out)
     print(f"Translated {len(written)} image{'s' if len(written) != 1 else ''} to {where}")
     return 0

@@ -3,6 +3,11 @@ evaluation of paired runs on held-out pairs.
 
     tfgans translate MODEL_DIR IN.png --out OUT.png
     tfgans translate MODEL_DIR IN_DIR --out OUT_DIR      (every *.png of IN_DIR)
+    tfgans translate MODEL_DIR IN.png --out OUT.png --mask MASK.png   (inpainting runs)
+
+Inpainting runs fill the hole given by `--mask` (a one-channel H x W PNG, white (> 127) =
+missing; the same for every input), or the centre H/2 x W/2 square without it; the known
+pixels are written back unchanged.
 
 Held-out pairs: the Fashion-MNIST tasks' "test" split (10,000 images never trained on);
 a folder dataset's `test/` (else `val/`) sub-folder, and its training images when it has
@@ -39,6 +44,8 @@ def held_out_split(config):
 
 def held_out_input_fn(config, batch_size=None):
     """A function building the held-out pairs of `config` (not shuffled, one pass)."""
+    from pipelines.run import source_kwargs
+
     d = config.data
     split = held_out_split(config)
     if batch_size is None:
@@ -48,6 +55,7 @@ def held_out_input_fn(config, batch_size=None):
         return data_lib.build_dataset(
             d.name, batch_size, split=split, seed=config.train.seed, data_dir=d.data_dir,
             path=d.path, image_size=d.image_size, shuffle=False, cache=False, repeat=False,
+            **source_kwargs(config),
         )
 
     return fn
@@ -122,8 +130,8 @@ def _read_png(path, image_shape):
         pixels = tf.io.decode_png(data, channels=0).numpy()
     except tf.errors.OpError:
         raise RunError(f"{path} is not a readable PNG (truncated or corrupt).") from None
-    height, width, channels = image_shape
-    if pixels.shape != (height, width, channels):
+    height, width, channels = image_shape  # channels None: any (a mask)
+    if pixels.shape != (height, width, channels or pixels.shape[2]):
         raise RunError(
             f"{path} is {pixels.shape[0]}x{pixels.shape[1]} with {pixels.shape[2]} channel(s), "
             f"but the run translates {height}x{width} images with {channels} channel(s): "
@@ -144,7 +152,13 @@ def _run_config(model_dir):
     return config
 
 
-def translate(model_dir, inputs, out, batch_size=64):
+def _read_mask(path, shape):
+    """A mask PNG as float32 [H, W, 1] (1 = missing: pixels > 127), or one RunError."""
+    pixels = _read_png(path, (*shape[:2], None))  # any channels; then its luminance
+    return (pixels.mean(axis=-1, keepdims=True) > 127.0 / 127.5 - 1.0).astype(np.float32)
+
+
+def translate(model_dir, inputs, out, batch_size=64, mask=None):
     """Translates a PNG (or every PNG of a folder) with the (EMA) generator of the run in
     `model_dir`. Each output is written atomically.
 
@@ -152,6 +166,9 @@ def translate(model_dir, inputs, out, batch_size=64):
         inputs: a .png file, or a folder of .png files.
         out: a .png file for one input file; a folder (created if missing) for a folder:
             the outputs take the inputs' names.
+
+        mask: inpainting runs: a mask PNG (white = missing) for every input; None: the
+            centre mask.
 
     Returns:
         The paths written.
@@ -177,14 +194,23 @@ def translate(model_dir, inputs, out, batch_size=64):
         raise RunError(f"The run in {model_dir} is not an image -> image run (data.name "
                        f"{config.data.name!r}): use `tfgans generate` for it.")
     shape = (config.data.image_size, config.data.image_size, config.data.channels)
+    inpainting = "mask" in config.data
+    if mask is not None and not inpainting:
+        raise RunError(f"--mask is for inpainting runs; the run in {model_dir} "
+                       f"({config.model.name}) translates whole images: leave it out.")
     # Every input is checked before the model is built.
     images = np.stack([_read_png(path, shape) for path, _ in files])
+    extra = ()
+    if inpainting:
+        from tfgans.models.inpainting import center_mask
+
+        extra = (center_mask(*shape[:2]) if mask is None else _read_mask(mask, shape),)
     _, estimator = load_run(model_dir)
     out_dir = out if folder else os.path.dirname(os.path.abspath(out))
     if folder:
         os.makedirs(out, exist_ok=True)
     check_writable(out_dir, "output folder")
-    outputs = estimator.predict(images, batch_size=batch_size)
+    outputs = estimator.predict(images, *extra, batch_size=batch_size)
     written = []
     for (_, name), image in zip(files, outputs):
         path = os.path.join(out, name) if folder else out

@@ -9,6 +9,7 @@ Modules:
     auxiliary: classes and codes predicted by the discriminator (AC-GAN, InfoGAN, K+1).
     energy: auto-encoder discriminators (BEGAN, EBGAN).
     matching: feature statistics matching.
+    style: perceptual and style (Gram) losses on a feature network (inpainting).
     common: the reduction and cross-entropies they share.
 """
 
@@ -54,6 +55,7 @@ from tfgans.losses.energy import (
     pull_away_term,
 )
 from tfgans.losses.matching import feature_matching_loss
+from tfgans.losses.style import gram_matrix, perceptual_loss, style_loss
 from tfgans.losses.text import (
     conditioning_augmentation_kl,
     matching_aware_discriminator_loss,
@@ -77,6 +79,9 @@ __all__ = [
     "ebgan_energy",
     "ebgan_generator_loss",
     "feature_matching_loss",
+    "gram_matrix",
+    "perceptual_loss",
+    "style_loss",
     "get",
     "register",
     "infogan_categorical_loss",

@@ -9,6 +9,7 @@ from tfgans.training.ebgan import EBGAN
 from tfgans.training.energy import AutoEncoderGAN
 from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample_noise
 from tfgans.training.pix2pix import Pix2Pix
+from tfgans.training.inpainting import Inpainting
 from tfgans.training.infogan import InfoGAN
 from tfgans.training.stackgan import StackGAN
 from tfgans.training.points import PointsGAN
@@ -30,6 +31,7 @@ from tfgans.registry import Registry
 TRAINERS = Registry("trainer")
 TRAINERS.register("gan", GAN)
 TRAINERS.register("pix2pix", Pix2Pix)
+TRAINERS.register("inpainting", Inpainting)
 TRAINERS.register("began", BEGAN)
 TRAINERS.register("ebgan", EBGAN)
 TRAINERS.register("infogan", InfoGAN)
@@ -57,6 +59,7 @@ __all__ = [
     "ExportSpec",
     "GAN",
     "InfoGAN",
+    "Inpainting",
     "NonFiniteLossError",
     "Pix2Pix",
     "ProGAN",
