@@ -177,6 +177,25 @@ def test_hole_metrics_and_mean_fill_baseline_by_hand():
     assert "identity_l1" not in metrics and "ssim" in metrics and "meanfill_ssim" in metrics
 
 
+def test_learns_to_fill_the_centre_better_than_the_mean_fill():
+    """80 steps (batch 16, width 8) on fashion_inpaint's centre hole: the hole's L1 on 100
+    held-out test garments is below the mean fill's (measured in the benchmark: 0.36 vs
+    0.72 after 100 steps)."""
+    from pipelines.data import fashion_inpaint
+
+    keras.utils.set_random_seed(0)
+    generator, discriminator = tfgans.models.get("inpainting")(
+        (28, 28, 1), None, width=8, discriminator_width=8)
+    trainer = Inpainting(generator, discriminator)
+    trainer.compile(jit_compile=False)
+    trainer.fit(fashion_inpaint(16, seed=0, repeat=True, shuffle_buffer=2000),
+                steps_per_epoch=80, epochs=1, verbose=0)
+    metrics = evaluate_translation(trainer.sample, fashion_inpaint(100, split="test",
+                                                                   shuffle=False), 100)
+    assert metrics["hole_l1"] < 0.8 * metrics["meanfill_hole_l1"], metrics
+    assert metrics["hole_psnr"] > metrics["meanfill_hole_psnr"], metrics
+
+
 # ----------------------------------------------------------- resume, config errors
 
 
