@@ -19,6 +19,7 @@ import tfgans
 import tfgans.models
 from pipelines import cli
 from pipelines import config as config_lib
+from test_pix2pix import softplus, state
 from tfgans.layers import PartialConv2D
 from tfgans.losses import gram_matrix, perceptual_loss, style_loss
 from tfgans.metrics import evaluate_translation
@@ -57,21 +58,15 @@ def trainer_fn(discriminator_lr=1e-3, discriminator="global_local"):
 
 
 def estimator(model_dir, **kwargs):
-    return tfgans.Estimator(trainer_fn, str(model_dir), checkpoint_every=2, sample_every=100,
-                            log_every=100, num_sample_images=6, jit_compile=False, verbose=0,
-                            **kwargs)
+    """A checkpoint every 2 steps; no sample grids or logs in between."""
+    every = dict(checkpoint_every=2, sample_every=100, log_every=100)
+    return tfgans.Estimator(trainer_fn, str(model_dir), num_sample_images=6, jit_compile=False,
+                            verbose=0, **every, **kwargs)
 
 
-def dataset(batch=4):
-    return tf.data.Dataset.from_tensor_slices(batches()).batch(batch, drop_remainder=True)
-
-
-def state(trainer):
-    return [np.asarray(v) for vs in trainer.checkpoint_items().values() for v in vs]
-
-
-def softplus(x):
-    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+def dataset():
+    """4 batches of 4 (source, target, mask)."""
+    return tf.data.Dataset.from_tensor_slices(batches()).batch(4, drop_remainder=True)
 
 
 # ------------------------------------------------------------- layers and losses by hand

@@ -16,7 +16,7 @@ import numpy as np
 from keras import ops
 
 from tfgans.layers.partial_conv import PartialConv2D
-from tfgans.models.common import check_positive_int
+from tfgans.models.common import centring_pads, check_positive_int, crop_pads
 from tfgans.models.pix2pix import MAX_MULTIPLIER, PatchGANDiscriminator, instance_norm
 
 
@@ -78,12 +78,15 @@ class ContextEncoder(keras.Model):
         multiple = 2 ** self.depth
         self.padded = tuple(-(-n // multiple) * multiple for n in self.image_shape[:2])
         init = keras.initializers.RandomNormal(0.0, 0.02)
+        # No bias before a norm (every level but the first): see pix2pix's `_conv`.
         if self.partial:
-            self.encoder = [PartialConv2D(self._filters(i), 4, strides=2, kernel_initializer=init,
-                                          name=f"down{i}") for i in range(self.depth)]
+            self.encoder = [PartialConv2D(self._filters(i), 4, strides=2, use_bias=i == 0,
+                                          kernel_initializer=init, name=f"down{i}")
+                            for i in range(self.depth)]
         else:
             self.encoder = [keras.layers.Conv2D(self._filters(i), 4, strides=2, padding="same",
-                                                kernel_initializer=init, name=f"down{i}")
+                                                use_bias=i == 0, kernel_initializer=init,
+                                                name=f"down{i}")
                             for i in range(self.depth)]
         self.encoder_norms = [instance_norm(f"down{i}_norm") for i in range(1, self.depth)]
         self.decoder = [keras.layers.Conv2DTranspose(
@@ -102,10 +105,8 @@ class ContextEncoder(keras.Model):
         in [-1, 1] (every pixel: `compose` keeps the known ones)."""
         channels = self.image_shape[-1]
         x, hole = inputs[..., :channels], inputs[..., channels:]
-        pad_h, pad_w = self.padded[0] - self.image_shape[0], self.padded[1] - self.image_shape[1]
-        if pad_h or pad_w:
-            pads = [[0, 0], [pad_h // 2, pad_h - pad_h // 2], [pad_w // 2, pad_w - pad_w // 2],
-                    [0, 0]]
+        pads = centring_pads(self.image_shape, self.padded)
+        if pads:
             x = ops.pad(x, pads)
             hole = ops.pad(hole, pads, constant_values=1.0)
         valid = 1.0 - hole
@@ -125,11 +126,7 @@ class ContextEncoder(keras.Model):
             x = ops.relu(norm(conv(x)))
             if self.skips:
                 x = ops.concatenate([x, skips[self.depth - 2 - j]], axis=-1)
-        x = ops.tanh(self.output_conv(x))
-        if pad_h or pad_w:
-            x = x[:, pad_h // 2: pad_h // 2 + self.image_shape[0],
-                  pad_w // 2: pad_w // 2 + self.image_shape[1]]
-        return x
+        return crop_pads(ops.tanh(self.output_conv(x)), pads)
 
     def get_config(self):
         return {**super().get_config(), "image_shape": self.image_shape, "width": self.width,
