@@ -195,7 +195,9 @@ def _add_evaluate(subparsers):
         "real-data floor in saved_models/fashion_mnist_classifier/real_data_floor.json. "
         "Image -> image runs (pix2pix) are measured on N held-out (source, target) pairs "
         "instead: PSNR, SSIM, L1 and FID of the outputs vs the targets, next to the "
-        "identity baseline (the source as the output).",
+        "identity baseline (the source as the output); inpainting runs add L1 and PSNR "
+        "inside the hole, next to the mean-fill baseline (the hole filled with the mean "
+        "of the known pixels).",
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")
     parser.add_argument(
