@@ -31,8 +31,12 @@ SRResNet's PSNR at least bicubic's + 1 dB; the adversarial phase lowers the FID 
 Fashion-MNIST classifier's features) of the outputs vs the pretrained-only model.
 `--grid FILE.png` writes held-out rows of low-res | bicubic | SRGAN | target.
 
+Inpainting (`--family inpainting`, configs/inpainting_fashion.yaml, centre hole) is
+measured the same way against the mean-fill baseline, on L1 and PSNR inside the hole.
+
+    python -m benchmarks.image_to_image --family inpainting --grid docs/inpainting_grid.png
+
 Prints a markdown table per family, the machine's load average and the wall times.
-Inpainting gets its rows when that family lands.
 """
 
 import argparse
@@ -265,6 +269,83 @@ def srgan(args):
         print(f"grid: {args.grid}")
 
 
+def inpainting(args):
+    """The context encoder (configs/inpainting_fashion.yaml, centre 14x14 hole) at
+    `--width`, against the mean fill: L1 and PSNR inside the hole on held-out test
+    examples, measured every `--chunk` steps; the first step at which its hole L1 is
+    below the mean fill's. Writes the masked | output | target grid with `--grid`."""
+    import keras
+
+    import tfgans.models
+    from pipelines import config as config_lib
+    from pipelines.data import fashion_inpaint
+    from tfgans.metrics import evaluate_translation
+    from tfgans.training import Inpainting
+
+    config = config_lib.load_config(
+        "configs/inpainting_fashion.yaml",
+        [f"model.width={args.width}", f"model.discriminator_width={args.width}",
+         f"data.batch_size={args.batch_size}"])
+    keras.utils.set_random_seed(config.train.seed)
+    names = tfgans.models.get("inpainting").keys
+    generator, discriminator = tfgans.models.get("inpainting")(
+        (28, 28, 1), None, **{k: v for k, v in config.model.to_dict().items() if k in names})
+    trainer = Inpainting(generator, discriminator, seed=config.train.seed)
+    o, loss = config.optimizer, config.loss
+    trainer.compile(
+        keras.optimizers.Adam(o.generator_lr, beta_1=o.beta_1, beta_2=o.beta_2),
+        keras.optimizers.Adam(o.discriminator_lr, beta_1=o.beta_1, beta_2=o.beta_2),
+        loss=loss.name, adversarial_weight=loss.adversarial_weight,
+        reconstruction=loss.reconstruction, jit_compile=args.jit)
+    train = fashion_inpaint(config.data.batch_size, seed=config.train.seed, repeat=True)
+    held_out = fashion_inpaint(250, split="test", shuffle=False)
+    trainer.check_data(train)
+    state = {"first_below": None, "eval_seconds": 0.0, "step": 0}
+
+    class Measure(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            begin = time.perf_counter()
+            m = evaluate_translation(trainer.sample, held_out, args.num_samples)
+            state["eval_seconds"] += time.perf_counter() - begin
+            step = state["step"] = int(trainer.step.numpy())
+            trained = time.perf_counter() - state["start"] - state["eval_seconds"]
+            print(f"  step {step:5d} ({trained:7.1f} s): hole L1 {m['hole_l1']:.4f} (mean fill "
+                  f"{m['meanfill_hole_l1']:.4f}), hole PSNR {m['hole_psnr']:.2f} "
+                  f"({m['meanfill_hole_psnr']:.2f})", flush=True)
+            if state["first_below"] is None and m["hole_l1"] < m["meanfill_hole_l1"]:
+                state["first_below"] = step
+            if trained >= args.seconds:
+                self.model.stop_training = True
+
+    print(f"inpainting: width {args.width}, batch {config.data.batch_size}, load "
+          f"{load_average()}", flush=True)
+    state["start"] = time.perf_counter()
+    trainer.fit(train, steps_per_epoch=args.chunk, epochs=max(1, args.steps // args.chunk),
+                verbose=0, check=False, callbacks=[Measure()])
+    trained = time.perf_counter() - state["start"] - state["eval_seconds"]
+    final = evaluate_translation(trainer.sample, held_out, args.num_samples,
+                                 extractor="fashion_mnist")
+    fill = {k[len("meanfill_"):]: v for k, v in final.items() if k.startswith("meanfill_")}
+    print()
+    rows = [(f"{state['step']} steps, {trained:.0f} s", "context encoder", final),
+            ("-", "mean fill (hole = mean of known pixels)", fill)]
+    print(_table(rows))
+    print("\n| model | hole L1 | hole PSNR (dB) |\n|---|---|---|")
+    for _, name, m in rows:
+        print(f"| {name} | {m['hole_l1']:.4f} | {m['hole_psnr']:.2f} |")
+    print(f"\nhole L1 below the mean fill's: "
+          f"{'at step ' + str(state['first_below']) if state['first_below'] else 'not reached'}"
+          f" (measured every {args.chunk} steps on {args.num_samples} held-out examples); "
+          f"load average {load_average()}")
+    if args.grid:
+        from tfgans.callbacks import image_grid, write_png
+
+        source, target, mask = (x.numpy()[:8] for x in next(iter(held_out)))
+        grid = np.stack([source, trainer.sample(source, mask), target], 1).reshape(-1, 28, 28, 1)
+        write_png(args.grid, image_grid(grid, 3))
+        print(f"grid (masked | output | target): {args.grid}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=600)
@@ -275,17 +356,20 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--num-samples", type=int, default=500)
     parser.add_argument("--jit", action="store_true", help="XLA (off by default on CPUs)")
-    parser.add_argument("--family", choices=("pix2pix", "cyclegan", "srgan"), default="pix2pix")
+    parser.add_argument("--family", choices=("pix2pix", "cyclegan", "srgan", "inpainting"),
+                        default="pix2pix")
     parser.add_argument("--residual-blocks", type=int, default=3, help="cyclegan's")
     parser.add_argument("--pretrain-steps", type=int, default=1000, help="srgan")
     parser.add_argument("--adversarial-steps", type=int, default=500, help="srgan")
     parser.add_argument("--blocks", type=int, default=4, help="srgan: residual blocks")
     parser.add_argument("--lr", type=float, default=1e-4, help="srgan: both learning rates")
     parser.add_argument("--grid", help="cyclegan: a PNG grid of held-out sneakers -> boots; "
-                        "srgan: a held-out grid PNG")
+                        "srgan: a held-out grid PNG; inpainting: masked | output | "
+                        "target")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    {"pix2pix": pix2pix, "cyclegan": cyclegan, "srgan": srgan}[args.family](args)
+    {"pix2pix": pix2pix, "cyclegan": cyclegan, "srgan": srgan,
+     "inpainting": inpainting}[args.family](args)
 
 
 if __name__ == "__main__":

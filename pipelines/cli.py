@@ -195,12 +195,14 @@ def _add_evaluate(subparsers):
         "the run's metric history, written atomically. Conditional runs also get intra-class "
         "FID and the classifier's accuracy on the requested classes. Read FID against the "
         "real-data floor in saved_models/fashion_mnist_classifier/real_data_floor.json. "
-        "Image -> image runs (pix2pix, srgan) are measured on N held-out (source, target) "
-        "pairs instead: PSNR, SSIM, L1 and FID of the outputs vs the targets, next to the "
-        "identity baseline (the source as the output), or bicubic upsampling's for "
-        "super-resolution. Unpaired runs (CycleGAN) are measured in both directions on N "
-        "held-out images of each domain: translation accuracy (sneaker2boot), cycle L1 and "
-        "FID, next to the identity mapping's.",
+        "Image -> image runs (pix2pix, srgan, inpainting) are measured on N held-out "
+        "(source, target) pairs instead: PSNR, SSIM, L1 and FID of the outputs vs the "
+        "targets, next to the identity baseline (the source as the output), or bicubic "
+        "upsampling's for super-resolution; inpainting runs add L1 and PSNR inside the hole, "
+        "next to the mean-fill baseline (the hole filled with the mean of the known pixels). "
+        "Unpaired runs (CycleGAN) are measured in both directions on N held-out images of "
+        "each domain: translation accuracy (sneaker2boot), cycle L1 and FID, next to the "
+        "identity mapping's.",
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="a run directory (tfgans train)")
     parser.add_argument(
@@ -273,14 +275,16 @@ def _evaluate(args):
 
 
 def translation_table(metrics):
-    """PSNR, SSIM, L1 (and FID) of the outputs next to the baseline's (the identity, or
-    bicubic upsampling for super-resolution)."""
-    from tfgans.metrics.translation import baseline_name
+    """PSNR, SSIM, L1 (and FID; inpainting: L1 and PSNR in the hole) of the outputs next
+    to the baseline's (the identity, bicubic upsampling for super-resolution, mean fill for
+    inpainting)."""
+    from tfgans.metrics.translation import baseline_label, baseline_name
 
     base = baseline_name(metrics) or "identity"
-    rows = [("", "output", base)]
+    rows = [("", "output", baseline_label(base))]
     for key, label, fmt in [("psnr", "PSNR (dB)", "{:.2f}"), ("ssim", "SSIM", "{:.4f}"),
-                            ("l1", "L1", "{:.4f}"), ("fid", "FID", "{:.3f}")]:
+                            ("l1", "L1", "{:.4f}"), ("hole_l1", "hole L1", "{:.4f}"),
+                            ("hole_psnr", "hole PSNR (dB)", "{:.2f}"), ("fid", "FID", "{:.3f}")]:
         if key in metrics:
             baseline = metrics.get(f"{base}_{key}")
             rows.append((label, fmt.format(metrics[key]),
@@ -310,7 +314,8 @@ def cycle_table(metrics):
 def _add_translate(subparsers):
     parser = subparsers.add_parser(
         "translate",
-        help="translate PNG images with an image -> image run (pix2pix, CycleGAN)",
+        help="translate PNG images with an image -> image run (pix2pix, CycleGAN, SRGAN, "
+        "inpainting)",
         description="Translates IN.png (or every .png in IN_DIR) with the (EMA) generator of "
         "the latest checkpoint in MODEL_DIR and writes OUT.png (or OUT_DIR/<same names>). "
         "Inputs must have the run's image size and channels. Each output is written "
@@ -323,6 +328,9 @@ def _add_translate(subparsers):
     parser.add_argument("--direction", choices=("a_to_b", "b_to_a"),
                         help="unpaired (CycleGAN) runs: A -> B with G (the default) or "
                         "B -> A with F")
+    parser.add_argument("--mask", metavar="MASK.png",
+                        help="inpainting runs: the hole to fill, a PNG of the run's size "
+                        "(white = missing), for every input; default: the centre square")
     parser.set_defaults(func=_translate)
 
 
@@ -330,7 +338,7 @@ def _translate(args):
     from pipelines import translate
 
     written = translate.translate(args.model_dir, args.inputs, args.out,
-                                  direction=args.direction)
+                                  direction=args.direction, mask=args.mask)
     where = written[0] if len(written) == 1 else os.path.abspath(args.out)
     print(f"Translated {len(written)} image{'s' if len(written) != 1 else ''} to {where}")
     return 0

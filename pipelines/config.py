@@ -552,6 +552,11 @@ def _check_consistency(config, origins):
             f"Config key 'data.path' is only used by data.name={', '.join(PATH_DATASETS)}, "
             f"not {d.name!r}{_origin(origins, 'data.path')}: remove it."
         )
+    if "mask" in d and d.name != "fashion_inpaint":
+        raise ConfigError(
+            f"Config key 'data.name'{_origin(origins, 'data.name')}: model {config.model.name!r} "
+            "trains on (source, target, mask) batches: use data.name fashion_inpaint."
+        )
     if "conditioning" in config.model and config.model.conditioning is not None and not d.labels:
         raise ConfigError(
             f"Config key 'model.conditioning' is {config.model.conditioning!r} but "

@@ -150,6 +150,11 @@ def _make_logical_cpus(devices):
 # -------------------------------------------------------------------------- input, models
 
 
+def source_kwargs(config):
+    """The data keys a family declares for its source: inpainting's `data.mask`."""
+    return {"mask": config.data.mask} if "mask" in config.data else {}
+
+
 def input_fn(config):
     """Returns a function building the training pipeline of `config` (repeated, seeded
     with train.seed, the GLOBAL batch size)."""
@@ -159,6 +164,7 @@ def input_fn(config):
         return data_lib.build_dataset(
             d.name, d.batch_size, labels=d.labels, seed=config.train.seed, data_dir=d.data_dir,
             path=d.path, image_size=d.image_size, shuffle_buffer=d.shuffle_buffer, repeat=True,
+            **source_kwargs(config),
         )
 
     return fn
@@ -285,7 +291,7 @@ def num_examples(config):
     d = config.data
     dataset = data_lib.build_dataset(
         d.name, 1, labels=d.labels, seed=config.train.seed, data_dir=d.data_dir, path=d.path,
-        image_size=d.image_size, shuffle_buffer=1, repeat=False,
+        image_size=d.image_size, shuffle_buffer=1, repeat=False, **source_kwargs(config),
     )
     count = int(dataset.cardinality())
     return count if count >= 0 else None

@@ -4,10 +4,15 @@ evaluation of paired runs on held-out pairs.
     tfgans translate MODEL_DIR IN.png --out OUT.png
     tfgans translate MODEL_DIR IN_DIR --out OUT_DIR      (every *.png of IN_DIR)
     tfgans translate MODEL_DIR IN.png --out OUT.png --direction b_to_a   (CycleGAN: F)
+    tfgans translate MODEL_DIR IN.png --out OUT.png --mask MASK.png   (inpainting runs)
 
 Unpaired (CycleGAN) runs translate A -> B by default, B -> A with `--direction b_to_a`;
 they are evaluated in both directions on held-out images of each domain (sneaker2boot's
 "test" split; a folder's testA/testB, else trainA/trainB).
+
+Inpainting runs fill the hole given by `--mask` (a one-channel H x W PNG, white (> 127) =
+missing; the same for every input), or the centre H/2 x W/2 square without it; the known
+pixels are written back unchanged.
 
 Held-out pairs: the Fashion-MNIST tasks' "test" split (10,000 images never trained on);
 a folder dataset's `test/` (else `val/`) sub-folder, and its training images when it has
@@ -66,6 +71,8 @@ def held_out_split(config):
 
 def held_out_input_fn(config, batch_size=None):
     """A function building the held-out pairs of `config` (not shuffled, one pass)."""
+    from pipelines.run import source_kwargs
+
     d = config.data
     split = held_out_split(config)
     if batch_size is None:
@@ -75,6 +82,7 @@ def held_out_input_fn(config, batch_size=None):
         return data_lib.build_dataset(
             d.name, batch_size, split=split, seed=config.train.seed, data_dir=d.data_dir,
             path=d.path, image_size=d.image_size, shuffle=False, cache=False, repeat=False,
+            **source_kwargs(config),
         )
 
     return fn
@@ -176,7 +184,13 @@ def run_config(model_dir):
     return config
 
 
-def translate(model_dir, inputs, out, batch_size=64, direction=None):
+def _read_mask(path, shape):
+    """A mask PNG as float32 [H, W, 1] (1 = missing: pixels > 127), or one RunError."""
+    pixels = read_png(path, (*shape[:2], None), what="mask")  # any channels; its luminance
+    return (pixels.mean(axis=-1, keepdims=True) > 127.0 / 127.5 - 1.0).astype(np.float32)
+
+
+def translate(model_dir, inputs, out, batch_size=64, direction=None, mask=None):
     """Translates a PNG (or every PNG of a folder) with the (EMA) generator of the run in
     `model_dir`. Each output is written atomically.
 
@@ -185,6 +199,9 @@ def translate(model_dir, inputs, out, batch_size=64, direction=None):
         out: a .png file for one input file; a folder (created if missing) for a folder:
             the outputs take the inputs' names.
         direction: unpaired (CycleGAN) runs only: "a_to_b" (None: the default) or "b_to_a".
+
+        mask: inpainting runs: a mask PNG (white = missing) for every input; None: the
+            centre mask.
 
     Returns:
         The paths written.
@@ -209,23 +226,32 @@ def translate(model_dir, inputs, out, batch_size=64, direction=None):
     if not (is_paired(config) or is_unpaired(config)):
         raise RunError(f"The run in {model_dir} is not an image -> image run (data.name "
                        f"{config.data.name!r}): use `tfgans generate` for it.")
-    extra = {}
+    options = {}
     if is_unpaired(config):
-        extra["direction"] = direction or "a_to_b"
-        if extra["direction"] not in ("a_to_b", "b_to_a"):
+        options["direction"] = direction or "a_to_b"
+        if options["direction"] not in ("a_to_b", "b_to_a"):
             raise RunError(f"--direction must be a_to_b or b_to_a. Received: {direction}")
     elif direction is not None:
         raise RunError(f"--direction applies to unpaired (CycleGAN) runs; the run in "
                        f"{model_dir} translates one way: leave it out.")
+    inpainting = "mask" in config.data
+    if mask is not None and not inpainting:
+        raise RunError(f"--mask is for inpainting runs; the run in {model_dir} "
+                       f"({config.model.name}) translates whole images: leave it out.")
     shape = source_shape(config)
     # Every input is checked before the model is built.
     images = np.stack([read_png(path, shape) for path, _ in files])
+    extra = ()
+    if inpainting:
+        from tfgans.models.inpainting import center_mask
+
+        extra = (center_mask(*shape[:2]) if mask is None else _read_mask(mask, shape),)
     _, estimator = load_run(model_dir)
     out_dir = out if folder else os.path.dirname(os.path.abspath(out))
     if folder:
         os.makedirs(out, exist_ok=True)
     check_writable(out_dir, "output folder")
-    outputs = estimator.predict(images, batch_size=batch_size, **extra)
+    outputs = estimator.predict(images, *extra, batch_size=batch_size, **options)
     written = []
     for (_, name), image in zip(files, outputs):
         path = os.path.join(out, name) if folder else out

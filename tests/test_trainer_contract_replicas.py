@@ -59,6 +59,20 @@ def test_srgan_two_replicas_equal_one(tmp_path, mirrored):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
 
 
+def test_inpainting_two_replicas_equal_one(tmp_path, mirrored):
+    """Inpainting with partial convolutions, skips and a global + local D (crops cut per
+    image, instance norm): the same weights on 1 and 2 replicas."""
+    import test_inpainting as inp
+
+    one = inp.estimator(tmp_path / "i1")
+    two = inp.estimator(tmp_path / "i2", strategy=mirrored)
+    one.train(inp.dataset, max_steps=2)
+    two.train(inp.dataset, max_steps=2)
+    assert two.strategy.num_replicas_in_sync == 2
+    for a, b in zip(inp.state(one.trainer), inp.state(two.trainer), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
+
+
 def test_conditional_sngan_two_replicas_equal_one(mirrored):
     """The tiny conditional SNGAN preset (conditional BN with the global batch's moments in
     G, spectral norm and the projection head in D; hinge) trained 2 steps from the same

@@ -601,8 +601,9 @@ class PeriodicTranslationEvaluation(PeriodicEvaluation):
     `eval/<metric>` and appended to `history_path` like `PeriodicEvaluation`'s records.
 
     Args:
-        pairs: `(source, target)` batches (a `tf.data.Dataset`), or a function returning
-            them; read once, at the first evaluation.
+        pairs: `(source, target)` batches (inpainting: `(source, target, mask)`; a
+            `tf.data.Dataset`), or a function returning them; read once, at the first
+            evaluation.
         extractor: the features of FID (None: no FID).
         Other args: as `PeriodicEvaluation`.
     """
@@ -616,19 +617,17 @@ class PeriodicTranslationEvaluation(PeriodicEvaluation):
 
     @property
     def evaluator(self):
-        """The held-out (sources, targets), as NumPy (read on first use)."""
+        """The held-out (sources, targets[, masks]), as NumPy (read on first use)."""
         if self._pairs is None:
             pairs = self.real() if callable(self.real) else self.real
-            sources, targets = [], []
+            parts = []  # [(source, target[, mask])] (inpainting's batches hold masks)
             count = 0
             for batch in pairs:
-                sources.append(np.asarray(batch[0], np.float32))
-                targets.append(np.asarray(batch[1], np.float32))
-                count += len(sources[-1])
+                parts.append([np.asarray(x, np.float32) for x in batch[:3]])
+                count += len(parts[-1][0])
                 if count >= self.num_samples:
                     break
-            self._pairs = (np.concatenate(sources)[: self.num_samples],
-                           np.concatenate(targets)[: self.num_samples])
+            self._pairs = tuple(np.concatenate(x)[: self.num_samples] for x in zip(*parts))
         return self._pairs
 
     def evaluate(self, step):
@@ -638,9 +637,10 @@ class PeriodicTranslationEvaluation(PeriodicEvaluation):
 
         files.fault_point("evaluation", self.history_path)
         start = time.perf_counter()
-        sources, targets = self.evaluator
+        held_out = self.evaluator
+        sources = held_out[0]
         metrics = evaluate_translation(
-            self.model.sample, [(sources[i : i + 500], targets[i : i + 500])
+            self.model.sample, [tuple(x[i : i + 500] for x in held_out)
                                 for i in range(0, len(sources), 500)],
             len(sources), extractor=self.extractor)
         seconds = time.perf_counter() - start

@@ -31,6 +31,7 @@ import keras
 import tensorflow as tf
 
 from tfgans import files
+from tfgans.export_inpainting import inpainting_archive
 from tfgans.export_text import text_to_image_archive
 from tfgans.training import ExportSpec, Trainer, sample_noise
 
@@ -129,7 +130,9 @@ def export_trainer(trainer, export_dir, version=None, overwrite=False, *, max_nu
     - image -> image: `serving_default` (`images` in [0, 1] -> `images` in [0, 1]) and
       `translate` (`png_bytes` string [N] -> `png_bytes`); CycleGAN adds the B -> A
       direction as `serving_default_b_to_a` and `translate_b_to_a`;
-    - 2-D points: `serving_default` (`noise` -> `points`).
+    - 2-D points: `serving_default` (`noise` -> `points`);
+    - inpainting: `serving_default` (`images` + `masks` -> `images`), `translate` (PNGs,
+      the centre mask) and `translate_masked` (+ `mask_png_bytes`): `tfgans.export_inpainting`.
 
     Args and returns: as `export_generator`; `max_num_samples` bounds `generate`.
     """
@@ -449,6 +452,7 @@ _BUILDERS = {
     "image_to_image": _image_to_image_archive,
     "infogan": _infogan_archive,
     "text_to_image": text_to_image_archive,
+    "inpainting": inpainting_archive,
     "noise_to_points": _noise_to_points_archive,
 }
 

@@ -118,11 +118,11 @@ def area_downsample(images, factor=SCALE):
 
 
 def center_mask(height, width):
-    """The centred (height/2) x (width/2) square (14x14 at 28x28): float32 [H, W, 1]."""
-    mask = np.zeros((height, width, 1), np.float32)
-    top, left = height // 4, width // 4
-    mask[top : top + height // 2, left : left + width // 2] = 1.0
-    return tf.constant(mask)
+    """The centred (height/2) x (width/2) square (14x14 at 28x28): float32 [H, W, 1]
+    (`tfgans.models.inpainting.center_mask`, the mask inpainting exports use)."""
+    from tfgans.models.inpainting import center_mask as mask
+
+    return tf.constant(mask(height, width))
 
 
 def _grid(height, width):

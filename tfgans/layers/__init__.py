@@ -11,6 +11,7 @@ from tfgans.layers.normalization import (
     check_normalization,
     normalize_layer,
 )
+from tfgans.layers.partial_conv import PartialConv2D
 from tfgans.layers.orthogonal import (
     OffDiagonalOrthogonalRegularizer,
     OrthonormalRegularizer,
@@ -32,6 +33,7 @@ __all__ = [
     "MinibatchStdDev",
     "OffDiagonalOrthogonalRegularizer",
     "OrthonormalRegularizer",
+    "PartialConv2D",
     "PixelNorm",
     "SelfAttention",
     "VirtualBatchNormalization",

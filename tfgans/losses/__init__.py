@@ -10,6 +10,7 @@ Modules:
     energy: auto-encoder discriminators (BEGAN, EBGAN).
     matching: feature statistics matching.
     perceptual: reconstruction and content losses of paired image -> image (SRGAN).
+    style: perceptual and style (Gram) losses on a feature network (inpainting).
     common: the reduction and cross-entropies they share.
 """
 
@@ -56,6 +57,7 @@ from tfgans.losses.energy import (
 )
 from tfgans.losses.matching import feature_matching_loss
 from tfgans.losses.perceptual import content_loss
+from tfgans.losses.style import gram_matrix, perceptual_loss, style_loss
 from tfgans.losses.text import (
     conditioning_augmentation_kl,
     matching_aware_discriminator_loss,
@@ -80,6 +82,9 @@ __all__ = [
     "ebgan_energy",
     "ebgan_generator_loss",
     "feature_matching_loss",
+    "gram_matrix",
+    "perceptual_loss",
+    "style_loss",
     "get",
     "register",
     "infogan_categorical_loss",

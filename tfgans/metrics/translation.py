@@ -29,7 +29,7 @@ NAMES = ("psnr", "ssim", "l1")
 #: SSIM's Gaussian window is 11x11: smaller images get no SSIM (the key is left out).
 SSIM_MIN_SIZE = 11
 #: The baselines, by the prefix of their keys in the result.
-BASELINES = ("identity", "bicubic")
+BASELINES = ("identity", "bicubic", "meanfill")
 
 
 def bicubic_upsample(images, size):
@@ -153,7 +153,9 @@ def evaluate_translation(translate, pairs, num_samples, extractor=None, identity
     Args:
         translate: sources [B, H, W, C] in [-1, 1] -> outputs in [-1, 1] (e.g. a trainer's
             `sample`).
-        pairs: an iterable of `(source, target[, ...])` batches (a `tf.data.Dataset`).
+        pairs: an iterable of `(source, target)` batches (a `tf.data.Dataset`), or of
+            inpainting's `(source, target, mask)`: then `translate(source, mask)`, the
+            hole metrics and the mean-fill baseline (`tfgans.metrics.inpainting`).
         num_samples: pairs to evaluate (the last batch is cut to fit).
         extractor: see `TranslationEvaluator` (None: no FID).
         identity: also report the simple baseline (`identity_<metric>`, or
@@ -169,38 +171,57 @@ def evaluate_translation(translate, pairs, num_samples, extractor=None, identity
     """
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
         raise ValueError(f"`num_samples` must be a positive integer. Received: {num_samples!r}")
-    evaluator = TranslationEvaluator(extractor, identity)
+    evaluator = None
     seen = 0
     for batch in pairs:
-        source, target = (np.asarray(x, np.float32) for x in batch[:2])
+        # (source, target), or inpainting's (source, target, mask): `translate(source,
+        # mask)`, measured by `tfgans.metrics.inpainting.InpaintingEvaluator`.
+        source, target, *masks = (np.asarray(x, np.float32) for x in batch[:3])
+        if evaluator is None:
+            from tfgans.metrics.inpainting import InpaintingEvaluator
+
+            evaluator = (InpaintingEvaluator(extractor) if masks else
+                         TranslationEvaluator(extractor, identity))
         take = min(len(source), num_samples - seen)
-        source, target = source[:take], target[:take]
-        evaluator.update(source, translate(source), target)
+        source, target, masks = source[:take], target[:take], [m[:take] for m in masks]
+        evaluator.update(source, translate(source, *masks), target, *masks)
         seen += take
         if seen >= num_samples:
             break
-    if seen < num_samples and (strict or not seen):
+    if seen < num_samples and (strict or not seen) or evaluator is None:
         raise ValueError(
             f"The evaluation input holds {seen} pairs, fewer than num_samples={num_samples}: "
             f"evaluate at most {seen}.")
     return evaluator.result()
 
 
+#: (key, label, format) of the reported metrics, in order.
+REPORTED = (("psnr", "PSNR", "{:.2f} dB"), ("ssim", "SSIM", "{:.3f}"), ("l1", "L1", "{:.3f}"),
+            ("hole_l1", "hole L1", "{:.3f}"), ("hole_psnr", "hole PSNR", "{:.2f} dB"),
+            ("fid", "FID", "{:.2f}"))
+
+
 def baseline_name(metrics):
-    """The baseline whose keys `metrics` holds ("identity", "bicubic"), or None."""
+    """The baseline whose keys `metrics` holds ("identity", "bicubic", inpainting's
+    "meanfill"), or None."""
     return next((b for b in BASELINES if any(k.startswith(b + "_") for k in metrics)), None)
 
 
+def baseline_label(name):
+    """How a report names baseline `name` ("meanfill": "mean fill")."""
+    return {"meanfill": "mean fill"}.get(name, name)
+
+
 def describe(metrics):
-    """One line: PSNR / SSIM / L1 / FID, with the baseline's when present."""
+    """One line: PSNR / SSIM / L1 / (hole L1 / hole PSNR) / FID, with the baseline's when
+    present."""
     parts = []
     base = baseline_name(metrics)
-    for name, label, fmt in (("psnr", "PSNR", "{:.2f} dB"), ("ssim", "SSIM", "{:.3f}"),
-                             ("l1", "L1", "{:.3f}"), ("fid", "FID", "{:.2f}")):
+    for name, label, fmt in REPORTED:
         if name in metrics:
             text = f"{label} {fmt.format(metrics[name])}"
             value = metrics.get(f"{base}_{name}")
             if value is not None and math.isfinite(value):
-                text += f" ({base} {fmt.format(value)})"
+                text += f" ({baseline_label(base)} {fmt.format(value)})"
             parts.append(text)
     return ", ".join(parts)

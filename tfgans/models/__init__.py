@@ -25,6 +25,13 @@ from tfgans.models.common import START_SIZES
 from tfgans.models.cyclegan import ResNetTranslator, build_cyclegan
 from tfgans.models.dcgan import DCGANDiscriminator, DCGANGenerator, build_dcgan
 from tfgans.models.infogan import CODE_KEYS as INFOGAN_CODE_KEYS
+from tfgans.models.inpainting import (
+    ContextEncoder,
+    GlobalLocalDiscriminator,
+    build_inpainting,
+    compose,
+    generator_input,
+)
 from tfgans.models.infogan import InfoGANDiscriminator, InfoGANGenerator, build_infogan
 from tfgans.models.mlp import MLPDiscriminator, MLPGenerator, build_mlp
 from tfgans.models.pix2pix import (
@@ -295,6 +302,32 @@ PRESETS.register("srgan", Preset(
     "then a content loss on a pretrained network's features + 1e-3 * adversarial",
     reference="https://arxiv.org/abs/1609.04802",
 ))
+PRESETS.register("inpainting", Preset(
+    "inpainting", trainer="inpainting", build=build_inpainting,
+    keys={
+        "width": Key(64, "int", low=1, doc="filters of the context encoder's first level"),
+        "depth": Key(3, "int", low=1, doc="stride-2 levels (28 px: 3, padded to 32)"),
+        "partial": Key(False, "bool", doc="partial convolutions in the encoder (Liu et al. 2018)"),
+        "skips": Key(False, "bool", doc="U-Net skip connections (Liu et al.; Pathak et al. "
+                     "have none)"),
+        "discriminator": Key("global", "str", choices=("global", "global_local"),
+                             doc="global (Pathak et al.) or global_local (Iizuka et al. 2017: "
+                             "+ a local discriminator on the crop around the hole)"),
+        "discriminator_width": Key(64, "int", low=1, doc="filters of the discriminators' "
+                                   "first layer"),
+        "discriminator_layers": Key(2, "int", low=1, doc="stride-2 layers of the global "
+                                    "PatchGAN (the local one has one fewer)"),
+    },
+    # Pathak et al. 2016 (section 3 / their code): Adam(2e-4, beta_1 0.5), L2 in the hole
+    # plus 0.001 * the adversarial loss; masks from the data (fashion_inpaint).
+    defaults={"data.name": "fashion_inpaint", "optimizer.generator_lr": 2e-4,
+              "optimizer.discriminator_lr": 2e-4, "optimizer.beta_1": 0.5,
+              "optimizer.beta_2": 0.999},
+    doc="Inpainting: context encoder (Pathak et al. 2016), L2 in the hole + 0.001 * "
+    "adversarial; options: global + local D (Iizuka et al. 2017), partial convolutions "
+    "with perceptual and style losses (Liu et al. 2018)",
+    reference="https://arxiv.org/abs/1604.07379",
+))
 # ------------------------------------------- auto-encoder discriminators (zoo II, issue 16)
 
 PRESETS.register("began", Preset(
@@ -403,7 +436,8 @@ PRESETS.register("stackgan", Preset(
 
 def get(name):
     """Returns the preset registered as `name` ("dcgan", "mlp", "sngan", "sagan",
-    "biggan", "began", "ebgan", "infogan", "pix2pix", "cyclegan", "srgan", "progan", "stackgan",
+    "biggan", "began", "ebgan", "infogan", "pix2pix", "cyclegan", "srgan", "inpainting",
+    "progan", "stackgan",
     "points_mlp"); calling it builds the networks.
 
     Raises:
@@ -424,6 +458,11 @@ __all__ = [
     "SRResNetGenerator",
     "build_srgan",
     "subpixel_upsample",
+    "ContextEncoder",
+    "GlobalLocalDiscriminator",
+    "build_inpainting",
+    "compose",
+    "generator_input",
     "BEGANDiscriminator",
     "BEGANGenerator",
     "EBGANDiscriminator",

@@ -152,3 +152,21 @@ def generator_input(model, inputs):
     if labels is None:
         return noise
     return ops.concatenate([noise, ops.cast(model.embedding(labels), noise.dtype)], axis=-1)
+
+
+def centring_pads(image_shape, padded):
+    """The padding that centres an (H, W, ...) image in `padded` (H', W'):
+    [[0, 0], [top, bottom], [left, right], [0, 0]] for `ops.pad`, or None when none is
+    needed (U-Nets pad to a multiple of 2 ** depth)."""
+    pad_h, pad_w = padded[0] - image_shape[0], padded[1] - image_shape[1]
+    if not (pad_h or pad_w):
+        return None
+    return [[0, 0], [pad_h // 2, pad_h - pad_h // 2], [pad_w // 2, pad_w - pad_w // 2], [0, 0]]
+
+
+def crop_pads(x, pads):
+    """Removes `centring_pads`' padding from x [B, H', W', C] (no-op for None)."""
+    if pads is None:
+        return x
+    (top, bottom), (left, right) = pads[1], pads[2]
+    return x[:, top: x.shape[1] - bottom, left: x.shape[2] - right]

@@ -17,7 +17,7 @@ Reference: [Isola et al., 2017](https://arxiv.org/abs/1611.07004), appendix 6.1.
 import keras
 from keras import ops
 
-from tfgans.models.common import check_positive_int
+from tfgans.models.common import centring_pads, check_positive_int, crop_pads
 
 #: Channels multiply by 2 per level up to this factor times `width` (C64-C128-C256-C512...).
 MAX_MULTIPLIER = 8
@@ -128,10 +128,9 @@ class UNetGenerator(keras.Model):
                 an element is dropped where its draw is below the rate.
         """
         x = source
-        pad_h, pad_w = self.padded[0] - self.image_shape[0], self.padded[1] - self.image_shape[1]
-        if pad_h or pad_w:
-            x = ops.pad(x, [[0, 0], [pad_h // 2, pad_h - pad_h // 2],
-                            [pad_w // 2, pad_w - pad_w // 2], [0, 0]], mode="reflect")
+        pads = centring_pads(self.image_shape, self.padded)
+        if pads:
+            x = ops.pad(x, pads, mode="reflect")
         skips = []
         for i, conv in enumerate(self.encoder):
             x = conv(x)
@@ -145,11 +144,7 @@ class UNetGenerator(keras.Model):
                 x = self._drop(x, None if dropout_noise is None else dropout_noise[j])
             x = ops.relu(x)
             x = ops.concatenate([x, skips[self.depth - 2 - j]], axis=-1)
-        x = ops.tanh(self.output_conv(x))
-        if pad_h or pad_w:
-            x = x[:, pad_h // 2: pad_h // 2 + self.image_shape[0],
-                  pad_w // 2: pad_w // 2 + self.image_shape[1]]
-        return x
+        return crop_pads(ops.tanh(self.output_conv(x)), pads)
 
     def _drop(self, x, noise):
         if noise is None:

@@ -11,6 +11,7 @@ from tfgans.training.gan import GAN, generation_labels, resolve_settings, sample
 from tfgans.training.pix2pix import Pix2Pix
 from tfgans.training.cyclegan import CycleGAN
 from tfgans.training.srgan import SRGAN
+from tfgans.training.inpainting import Inpainting
 from tfgans.training.infogan import InfoGAN
 from tfgans.training.stackgan import StackGAN
 from tfgans.training.points import PointsGAN
@@ -34,6 +35,7 @@ TRAINERS.register("gan", GAN)
 TRAINERS.register("pix2pix", Pix2Pix)
 TRAINERS.register("cyclegan", CycleGAN)
 TRAINERS.register("srgan", SRGAN)
+TRAINERS.register("inpainting", Inpainting)
 TRAINERS.register("began", BEGAN)
 TRAINERS.register("ebgan", EBGAN)
 TRAINERS.register("infogan", InfoGAN)
@@ -62,6 +64,7 @@ __all__ = [
     "ExportSpec",
     "GAN",
     "InfoGAN",
+    "Inpainting",
     "NonFiniteLossError",
     "Pix2Pix",
     "ProGAN",
