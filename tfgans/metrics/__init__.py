@@ -13,6 +13,7 @@ Building blocks: `frechet_distance` / `frechet_distance_from_stats` / `Streaming
 `grid_of_gaussians_centers`, `sample_mixture`, `mode_coverage` (`modes`).
 """
 
+from tfgans.metrics.classification import classifier_accuracy
 from tfgans.metrics.evaluator import Evaluator, FeatureSet, evaluate, iterate_batches
 from tfgans.metrics.extractors import (
     EXTRACTORS,
@@ -44,6 +45,7 @@ from tfgans.metrics.precision_recall import knn_radii, precision_recall
 from tfgans.metrics.translation import TranslationEvaluator, evaluate_translation
 
 __all__ = [
+    "classifier_accuracy",
     "EXTRACTORS",
     "Evaluator",
     "FashionMNISTClassifier",
