@@ -217,20 +217,21 @@ class SSGAN(GAN):
         with tf.GradientTape() as tape:
             real_class = self.classify(real, training=True)
             fake_class = self.classify(fake, training=True)
-            supervised = losses_lib.ssgan_supervised_loss(real_class, labels)
-            unsupervised = losses_lib.ssgan_unsupervised_discriminator_loss(
-                real_class, fake_class, real_weights=unlabelled)
-            total = (supervised + self.unsupervised_weight * unsupervised
-                     + network_losses(self.discriminator))
+            d_loss = losses_lib.ssgan_discriminator_loss(real_class, fake_class, labels,
+                                                         self.unsupervised_weight)
+            total = d_loss + network_losses(self.discriminator)
             scaled = self.scale_loss(total, "discriminator")
         finite = self.apply_gradients("discriminator", scaled, tape, tf.math.is_finite(total))
+        supervised = losses_lib.ssgan_supervised_loss(real_class, labels)  # the parts, logged
+        unsupervised = losses_lib.ssgan_unsupervised_discriminator_loss(
+            real_class, fake_class, real_weights=unlabelled)
         labelled = 1.0 - unlabelled
         hits = tf.cast(tf.equal(tf.argmax(real_class, -1, output_type=tf.int32), labels),
                        tf.float32)
         real_logits, _ = self._split(real_class)
         fake_logits, _ = self._split(fake_class)
         return {
-            "d_loss": total, "supervised_loss": supervised, "unsupervised_loss": unsupervised,
+            "d_loss": d_loss, "supervised_loss": supervised, "unsupervised_loss": unsupervised,
             "labelled_accuracy": losses_lib.weighted_mean(hits, labelled),
             "d_real": tf.reduce_mean(real_logits), "d_fake": tf.reduce_mean(fake_logits),
             "finite": finite,
