@@ -45,13 +45,39 @@ def _optimizer(lr):
     return keras.optimizers.Adam(lr, beta_1=0.5, beta_2=0.999)
 
 
-def train_ssgan(seed, per_class, steps, width, batch, lr, jit):
-    """(test accuracy, training seconds) of the semi-supervised GAN."""
+def _fit_and_measure(model, dataset, steps, every, classify):
+    """[(step, test accuracy, training seconds so far)] every `every` steps: one `fit` whose
+    epochs are `every` steps long (one iterator over the data throughout), measured at each
+    epoch's end (the measuring time is not counted)."""
+    import keras
+
+    from tfgans.metrics import classifier_accuracy
+
+    out = []
+
+    class Measure(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.seconds, self.start = 0.0, time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds += time.perf_counter() - self.start
+            step = (epoch + 1) * every
+            out.append((step, classifier_accuracy(classify, _test_batches())[0], self.seconds))
+            self.start = time.perf_counter()
+
+    if steps % every:
+        raise SystemExit(f"--steps ({steps}) must be a multiple of --every ({every}).")
+    model.fit(dataset, steps_per_epoch=every, epochs=steps // every, verbose=0,
+              callbacks=[Measure()])
+    return out
+
+
+def train_ssgan(seed, per_class, steps, width, batch, lr, jit, every):
+    """[(step, test accuracy, training seconds)] of the semi-supervised GAN."""
     import keras
 
     import tfgans.models
     from pipelines.data import load_fashion_mnist_arrays, semi_supervised
-    from tfgans.metrics import classifier_accuracy
     from tfgans.training import SSGAN
 
     keras.utils.set_random_seed(seed)
@@ -60,21 +86,17 @@ def train_ssgan(seed, per_class, steps, width, batch, lr, jit):
     g, d = tfgans.models.get("ssgan")((28, 28, 1), 100, 10, width=width)
     gan = SSGAN(g, d, latent_dim=100, num_classes=10, seed=seed)
     gan.compile(_optimizer(lr), _optimizer(lr), jit_compile=jit)
-    start = time.perf_counter()
-    gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-    seconds = time.perf_counter() - start
-    accuracy, _ = classifier_accuracy(gan.classify, _test_batches())
-    return accuracy, seconds
+    return _fit_and_measure(gan, dataset, steps, every, gan.classify)
 
 
-def train_supervised(seed, per_class, steps, width, batch, lr, jit):
-    """(test accuracy, training seconds) of the same discriminator on the labels alone."""
+def train_supervised(seed, per_class, steps, width, batch, lr, jit, every):
+    """[(step, test accuracy, training seconds)] of the same discriminator on the labels
+    alone."""
     import keras
     import tensorflow as tf
 
     import tfgans.models
     from pipelines.data import labelled_subset, load_fashion_mnist_arrays
-    from tfgans.metrics import classifier_accuracy
 
     keras.utils.set_random_seed(seed)
     images, labels = load_fashion_mnist_arrays("train")
@@ -85,11 +107,7 @@ def train_supervised(seed, per_class, steps, width, batch, lr, jit):
     _, d = tfgans.models.get("ssgan")((28, 28, 1), 100, 10, width=width)
     d.compile(_optimizer(lr), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               jit_compile=jit)
-    start = time.perf_counter()
-    d.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-    seconds = time.perf_counter() - start
-    accuracy, _ = classifier_accuracy(lambda b: d(b, training=False), _test_batches())
-    return accuracy, seconds
+    return _fit_and_measure(d, dataset, steps, every, lambda b: d(b, training=False))
 
 
 def main(argv=None):
@@ -101,31 +119,38 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--jit", action="store_true", help="XLA for both")
+    parser.add_argument("--every", type=int, default=None,
+                        help="also measure every this many steps (default: at the end)")
     args = parser.parse_args(argv)
+    every = args.every or args.steps
     rows = []
     for per_class in args.per_class:
         for seed in args.seeds:
-            for method, fn in (("ssgan", train_ssgan), ("supervised", train_supervised)):
-                accuracy, seconds = fn(seed, per_class, args.steps, args.width, args.batch,
-                                       args.lr, args.jit)
-                rows.append((per_class, seed, method, accuracy, seconds))
-                print(f"per_class {per_class} seed {seed} {method:<10} test accuracy "
-                      f"{accuracy:.4f}  train {seconds:.0f} s", flush=True)
-    print(f"\nsteps {args.steps}, width {args.width}, batch {args.batch} (half labelled), "
-          f"lr {args.lr}, XLA {args.jit}, seeds {args.seeds}\n")
-    print("| labels per class | seed | SSGAN | supervised only | gap (points) |")
-    print("|---|---|---|---|---|")
+            for method, fn in (("supervised", train_supervised), ("ssgan", train_ssgan)):
+                for step, accuracy, seconds in fn(seed, per_class, args.steps, args.width,
+                                                  args.batch, args.lr, args.jit, every):
+                    rows.append((per_class, seed, method, step, accuracy))
+                    print(f"per_class {per_class} seed {seed} {method:<10} step {step} test "
+                          f"accuracy {accuracy:.4f}  train {seconds:.0f} s", flush=True)
+    print(f"\nwidth {args.width}, batch {args.batch} (half labelled), lr {args.lr}, XLA "
+          f"{args.jit}, seeds {args.seeds}\n")
+    print("| labels per class | step | seed | SSGAN | supervised only | gap (points) |")
+    print("|---|---|---|---|---|---|")
     for per_class in args.per_class:
-        accs = {m: [] for m in ("ssgan", "supervised")}
-        for seed in args.seeds:
-            a = {m: acc for p, s, m, acc, _ in rows if p == per_class and s == seed}
-            accs["ssgan"].append(a["ssgan"])
-            accs["supervised"].append(a["supervised"])
-            print(f"| {per_class} | {seed} | {a['ssgan']:.4f} | {a['supervised']:.4f} | "
-                  f"{100 * (a['ssgan'] - a['supervised']):+.1f} |")
-        med = {m: float(np.median(v)) for m, v in accs.items()}
-        print(f"| {per_class} | median | {med['ssgan']:.4f} | {med['supervised']:.4f} | "
-              f"{100 * (med['ssgan'] - med['supervised']):+.1f} |")
+        for step in sorted({r[3] for r in rows}):
+            accs = {"ssgan": [], "supervised": []}
+            for seed in args.seeds:
+                a = {m: acc for p, s, m, st, acc in rows
+                     if (p, s, st) == (per_class, seed, step)}
+                for m in accs:
+                    accs[m].append(a[m])
+                print(f"| {per_class} | {step} | {seed} | {a['ssgan']:.4f} | "
+                      f"{a['supervised']:.4f} | {100 * (a['ssgan'] - a['supervised']):+.1f} |")
+            if len(args.seeds) > 1:
+                med = {m: float(np.median(v)) for m, v in accs.items()}
+                print(f"| {per_class} | {step} | median | {med['ssgan']:.4f} | "
+                      f"{med['supervised']:.4f} | "
+                      f"{100 * (med['ssgan'] - med['supervised']):+.1f} |")
 
 
 if __name__ == "__main__":

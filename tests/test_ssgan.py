@@ -6,9 +6,6 @@ generate, evaluate (with the test accuracy) and export, and the export's signatu
 
 import json
 import os
-import subprocess
-import sys
-import sysconfig
 
 import keras
 import numpy as np
@@ -23,6 +20,8 @@ from pipelines.data import DataError, labelled_subset, semi_supervised
 from tfgans import losses
 from tfgans.metrics import classifier_accuracy
 from tfgans.training import SSGAN
+
+from tf_only import run_tf_only
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(REPO, "configs", "ssgan_fashion_mnist.yaml")
@@ -178,17 +177,6 @@ def test_config_resolves_and_rejects_what_cannot_run(tmp_path):
 # ------------------------------------------------------------------ CLI and the export
 
 FRESH_SCRIPT = r'''
-import importlib.util, json, os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-site_packages, export_dir, inputs_path, out_dir = sys.argv[1:]
-sys.path.append(site_packages)
-sys.modules["keras"] = None
-import numpy as np
-import tensorflow as tf
-report = {"tfgans_findable": importlib.util.find_spec("tfgans") is not None}
-inputs = dict(np.load(inputs_path))
-m = tf.saved_model.load(export_dir)
-report["signatures"] = {k: sorted(f.structured_input_signature[1]) for k, f in m.signatures.items()}
 out = m.signatures["classify"](images=tf.constant(inputs["images"]))
 arrays = {
     "serve": m.signatures["serving_default"](noise=tf.constant(inputs["noise"]))["images"].numpy(),
@@ -197,10 +185,6 @@ arrays = {
     "class_logits": out["class_logits"].numpy(), "classes": out["classes"].numpy(),
 }
 report["classes_dtype"] = out["classes"].dtype.name
-report["loaded"] = sorted({k.split(".")[0] for k, v in sys.modules.items() if v is not None})
-np.savez(os.path.join(out_dir, "arrays.npz"), **arrays)
-with open(os.path.join(out_dir, "report.json"), "w") as f:
-    json.dump(report, f)
 '''
 
 
@@ -257,17 +241,8 @@ def test_cli_generate_evaluate_export_and_a_fresh_process(runs, monkeypatch, cap
     # The export in a process that can import TensorFlow only.
     noise = tfgans.training.sample_noise(2, LATENT, seed=7).numpy()
     served_images = ((images[:5] + 1.0) / 2.0).astype(np.float32)  # [0, 1], as served
-    np.savez(runs / "inputs.npz", noise=noise, images=served_images)
-    (runs / "fresh.py").write_text(FRESH_SCRIPT)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    proc = subprocess.run(
-        [sys.executable, "-I", "-S", str(runs / "fresh.py"), sysconfig.get_paths()["purelib"],
-         str(runs / "served" / "1"), str(runs / "inputs.npz"), str(runs)],
-        cwd=runs, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    report = json.loads((runs / "report.json").read_text())
-    arrays = dict(np.load(runs / "arrays.npz"))
+    report, arrays = run_tf_only(FRESH_SCRIPT, runs / "served" / "1", runs, noise=noise,
+                                 images=served_images)
     assert not report["tfgans_findable"] and not {"keras", "tfgans"} & set(report["loaded"])
     assert report["signatures"] == {
         "serving_default": ["noise"], "generate": ["num_samples", "seed"],
