@@ -231,6 +231,8 @@ _TABLE = [
     ("class_accuracy", "class accuracy", "{:.4f}"),
     ("code_nmi", "code/class NMI", "{:.4f}"),
     ("code_classes", "code majority classes", "{:d}"),
+    ("test_accuracy", "classifier test accuracy", "{:.4f}"),
+    ("num_test", "classifier test images", "{:d}"),
     ("modes", "modes covered", "{:d}"),
     ("high_quality_rate", "high-quality rate", "{:.4f}"),
     ("d_loss", "d_loss", "{:.4f}"),

@@ -63,6 +63,11 @@ DATA = {
     "channels": Key(None, "int", low=1, high=4, nullable=True,
                     doc="image channels; null: the data's (set when the run starts)"),
     "shuffle_buffer": Key(10_000, "int", low=1),
+    "labeled_per_class": Key(None, "int", low=1, nullable=True,
+                             doc="semi-supervised: keep the labels of a seeded, balanced "
+                             "subset of this many examples per class (fashion_mnist); half "
+                             "of each batch is drawn from it, half from all images with "
+                             "label -1; null: every label"),
 }
 TRAIN = {
     "steps": Key(20_000, "int", low=1, doc="training steps"),
@@ -567,6 +572,17 @@ def _check_consistency(config, origins):
             "Config key 'data.num_classes' is set but data.labels is false: set "
             "data.labels: true for a conditional model, or remove data.num_classes."
         )
+    if d.labeled_per_class is not None:
+        where = _origin(origins, "data.labeled_per_class")
+        if not d.labels or d.name != "fashion_mnist":
+            raise ConfigError(
+                f"Config key 'data.labeled_per_class'{where} keeps some of the labels of "
+                "fashion_mnist: it needs data.name: fashion_mnist and data.labels: true "
+                f"(received data.name={d.name}, data.labels={str(d.labels).lower()}).")
+        if d.batch_size % 2:
+            raise ConfigError(
+                f"Config key 'data.batch_size' ({d.batch_size}) must be even with "
+                "data.labeled_per_class: half of each batch is labelled.")
     if d.image_size is not None:
         check_image_size(config, d.image_size)
     e = config.eval

@@ -155,17 +155,36 @@ def source_kwargs(config):
     return {"mask": config.data.mask} if "mask" in config.data else {}
 
 
-def input_fn(config):
+def input_fn(config, real_side=False):
     """Returns a function building the training pipeline of `config` (repeated, seeded
-    with train.seed, the GLOBAL batch size)."""
+    with train.seed, the GLOBAL batch size). `real_side`: the real images an evaluation
+    compares samples with: the training data without the semi-supervised mix (whose
+    labelled half repeats a few images)."""
     d = config.data
+    semi = {} if real_side or d.labeled_per_class is None else {
+        "labeled_per_class": d.labeled_per_class}
 
     def fn():
         return data_lib.build_dataset(
             d.name, d.batch_size, labels=d.labels, seed=config.train.seed, data_dir=d.data_dir,
             path=d.path, image_size=d.image_size, shuffle_buffer=d.shuffle_buffer, repeat=True,
-            **source_kwargs(config),
+            **source_kwargs(config), **semi,
         )
+
+    return fn
+
+
+def held_out_input_fn(config, batch_size=500):
+    """The labelled held-out data of a semi-supervised run (data.labeled_per_class):
+    Fashion-MNIST's test split, whole, in order; None for other runs."""
+    d = config.data
+    if d.labeled_per_class is None:
+        return None
+
+    def fn():
+        return data_lib.build_dataset(
+            d.name, batch_size, split="test", labels=True, data_dir=d.data_dir,
+            image_size=d.image_size, shuffle=False, repeat=False)
 
     return fn
 
@@ -433,7 +452,9 @@ def generate(model_dir, num_samples, out, seed=0, labels=None, truncation=None, 
         if labels is not None or truncation is not None:
             raise RunError("--labels and --truncation do not apply to a 2-D points run.")
         return points_run.write_scatter(estimator, num_samples, seed, out)
-    classes = config.data.num_classes if "num_classes" in config.data else None
+    # The classes the generator is conditioned on (a semi-supervised run's data.num_classes
+    # are its classifier's: its generator is unconditional).
+    classes = getattr(estimator.trainer, "num_classes", None)
     if labels is not None:
         labels = [int(x) for x in labels]
         if classes is None:
@@ -595,7 +616,7 @@ def eval_callbacks(config, model_dir, estimator):
 
     return [
         PeriodicEvaluation(
-            input_fn(config), every=e.every, num_samples=e.num_samples, extractor=extractor,
+            input_fn(config, real_side=True), every=e.every, num_samples=e.num_samples, extractor=extractor,
             log_dir=os.path.join(model_dir, "logs", "eval"),
             history_path=os.path.join(model_dir, EVAL_FILE), seed=config.train.seed,
             verbose=estimator.verbose != 0, kid_subset_size=e.kid_subset_size,
@@ -670,8 +691,8 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
     _check_eval_samples(num_samples, config, "--num-samples")
     start = time.perf_counter()
     metrics = estimator.evaluate(
-        input_fn(config), num_samples=num_samples, seed=seed, extractor=name,
-        kid_subset_size=subset, progress=progress,
+        input_fn(config, real_side=True), num_samples=num_samples, seed=seed, extractor=name,
+        kid_subset_size=subset, progress=progress, held_out=held_out_input_fn(config),
     )
     step = metrics.pop("step")
     path = os.path.join(model_dir, EVAL_FILE)

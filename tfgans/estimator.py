@@ -798,7 +798,7 @@ class Estimator:
 
     def evaluate(self, input_fn_or_dataset, steps=None, *, num_samples=10_000, seed=0,
                  extractor="fashion_mnist", kid_subset_size=1000, per_class=False,
-                 progress=False, classes=None):
+                 progress=False, classes=None, held_out=None):
         """Evaluates the generator: FID, KID, Inception Score, precision/recall (and, for a
         conditional GAN, intra-class FID and class accuracy), plus the losses.
 
@@ -820,6 +820,9 @@ class Estimator:
             kid_subset_size: KID's subset size.
             per_class: add `intra_fid/<c>` and `class_accuracy/<c>` (conditional GANs).
             progress: show Keras progress bars while features are extracted.
+            held_out: None, or labelled held-out data (as `input_fn_or_dataset`, finite:
+                every batch is read) for the trainer's `held_out_metrics` (the
+                semi-supervised GAN: "test_accuracy", "test_error", "num_test").
 
         Returns:
             {"fid", "kid", "kid_std", "inception_score", "inception_score_std",
@@ -886,6 +889,8 @@ class Estimator:
                 batch = dataset.element_spec
                 batch = (batch[0] if isinstance(batch, (tuple, list)) else batch).shape[0]
                 dataset = dataset.take(math.ceil(num_samples / batch) if batch else 1)
+        if held_out is not None:
+            metrics.update(self.trainer.held_out_metrics(self._dataset(held_out)))
         losses = self.trainer.evaluate(dataset, return_dict=True, verbose=0)
         return {**metrics, **{k: float(v) for k, v in losses.items()}, "step": self.step}
 

@@ -132,7 +132,9 @@ def export_trainer(trainer, export_dir, version=None, overwrite=False, *, max_nu
       direction as `serving_default_b_to_a` and `translate_b_to_a`;
     - 2-D points: `serving_default` (`noise` -> `points`);
     - inpainting: `serving_default` (`images` + `masks` -> `images`), `translate` (PNGs,
-      the centre mask) and `translate_masked` (+ `mask_png_bytes`): `tfgans.export_inpainting`.
+      the centre mask) and `translate_masked` (+ `mask_png_bytes`): `tfgans.export_inpainting`;
+    - semi-supervised: the noise -> image signatures and `classify` (`images` in [0, 1] ->
+      `class_logits`, `classes`).
 
     Args and returns: as `export_generator`; `max_num_samples` bounds `generate`.
     """
@@ -445,6 +447,31 @@ def _noise_to_points_archive(generator, latent_dim, dim, max_num_samples):
     return archive, {"serving_default": {"noise": tf.zeros([1, latent_dim], tf.float32)}}
 
 
+def _semi_supervised_archive(generator, latent_dim, classifier, num_classes, image_shape,
+                             max_num_samples):
+    """The semi-supervised GAN's signatures: the noise -> image ones of its generator, and
+    `classify`: `images` float32 [None, H, W, C] in [0, 1] (the served images' range) ->
+    `class_logits` float32 [None, K] and `classes` int32 [None], the arg-max."""
+    archive, examples = _noise_to_image_archive(generator, latent_dim, None, max_num_samples)
+    height, width, channels = (int(s) for s in image_shape)
+
+    def classify(images):
+        images = tf.debugging.assert_all_finite(
+            tf.cast(images, tf.float32), "`images` must be finite (no NaN or Inf), in [0, 1]")
+        logits = tf.cast(classifier(images * 2.0 - 1.0, training=False), tf.float32)
+        return {"class_logits": logits, "classes": tf.argmax(logits, -1, output_type=tf.int32)}
+
+    archive.track(classifier)
+    fn = archive.add_endpoint("classify", classify, [
+        tf.TensorSpec([None, height, width, channels], tf.float32, name="images")])
+    shape = fn.get_concrete_function().structured_outputs["class_logits"].shape
+    if shape.rank != 2 or shape[-1] != num_classes:
+        raise ValueError(
+            f"The classifier must return class logits [batch, {num_classes}]. Received {shape}.")
+    examples["classify"] = {"images": tf.zeros([1, height, width, channels], tf.float32)}
+    return archive, examples
+
+
 #: Signature builders by `ExportSpec.kind`: (model, **options, max_num_samples) ->
 #: (archive, {signature: example inputs}).
 _BUILDERS = {
@@ -454,6 +481,7 @@ _BUILDERS = {
     "text_to_image": text_to_image_archive,
     "inpainting": inpainting_archive,
     "noise_to_points": _noise_to_points_archive,
+    "semi_supervised": _semi_supervised_archive,
 }
 
 

@@ -6,6 +6,8 @@ dataset (`tfds_dataset`, or the name "tfds/<name>"), a folder of PNG / JPEG imag
 Image -> image data (`dataset_family`: "paired" or "unpaired"): pix2pix A|B files, A/ + B/
 folders, CycleGAN's trainA/trainB (`paired`), and tasks built from Fashion-MNIST
 (`fashion_tasks`: edges2fashion, fashion_x4, fashion_inpaint, sneaker2boot).
+Semi-supervised batches (`semi_supervised`): half from a few labelled examples, half
+unlabelled (label -1).
 `distributed_dataset` hands a pipeline to a `tf.distribute` strategy.
 """
 
@@ -29,6 +31,7 @@ from pipelines.data.fashion_tasks import (
 )
 from pipelines.data.folder import image_folder, list_image_folder, read_image_header
 from pipelines.data.idx import load_fashion_mnist_arrays, read_idx
+from pipelines.data.semi_supervised import labelled_subset, semi_supervised
 from pipelines.data.paired import paired_ab_folder, paired_folders, unpaired_folders
 from pipelines.data.tfds_source import (
     default_data_dir,
@@ -61,6 +64,8 @@ __all__ = [
     "prepare_fashion_mnist",
     "read_idx",
     "read_image_header",
+    "labelled_subset",
+    "semi_supervised",
     "sneaker2boot",
     "tfds_dataset",
     "unpaired_folders",

@@ -4,7 +4,8 @@ from tfgans.registry import Registry
 
 from pipelines.data import arrays as arrays_lib
 from pipelines.data import captions
-from pipelines.data import common, fashion_tasks, folder, paired, pairs, points, tfds_source
+from pipelines.data import common, fashion_tasks, folder, paired, pairs, points, semi_supervised
+from pipelines.data import tfds_source
 from pipelines.data.common import DataError
 
 TFDS_PREFIX = "tfds/"
@@ -36,8 +37,12 @@ def _one_split(name, split):
 
 
 @DATASETS.register("fashion_mnist")
-def _fashion_mnist(batch_size, split, labels, seed, data_dir, path, **kwargs):
+def _fashion_mnist(batch_size, split, labels, seed, data_dir, path, labeled_per_class=None,
+                   **kwargs):
     _no_path("fashion_mnist", path)
+    if labeled_per_class is not None:  # data_dir (TFDS' folder) is not used: the IDX files
+        return semi_supervised.fashion_mnist_semi_supervised(
+            batch_size, split, labels, seed, labeled_per_class=labeled_per_class, **kwargs)
     return tfds_source.fashion_mnist(
         batch_size, split, labels, seed, data_dir=data_dir, **kwargs
     )
@@ -200,6 +205,7 @@ def build_dataset(
     cache=True,
     repeat=False,
     input_context=None,
+    labeled_per_class=None,
     **source_kwargs,
 ):
     """Builds a training input pipeline by dataset name.
@@ -221,6 +227,9 @@ def build_dataset(
         path: the folder (`PATH_DATASETS` only).
         image_size: None (native size), int or (h, w): resize images.
         shuffle, shuffle_buffer, cache, repeat, input_context: see `common.finish`.
+        labeled_per_class: None, or (fashion_mnist, with labels) semi-supervised batches:
+            half from a seeded balanced subset of this many labelled examples per class,
+            half unlabelled, label -1 (`pipelines.data.semi_supervised`).
         **source_kwargs: passed to the source (`arrays`, `source_dir`, `channels`,
             `download`, `direction`, `mask`, `edge_threshold`).
 
@@ -247,6 +256,11 @@ def build_dataset(
         input_context=input_context,
         **source_kwargs,
     )
+    if labeled_per_class is not None:
+        if name != "fashion_mnist":
+            raise DataError(f"`labeled_per_class` (semi-supervised batches) is implemented for "
+                            f"fashion_mnist, not {name!r}.")
+        pipeline["labeled_per_class"] = labeled_per_class
     if name.startswith(TFDS_PREFIX):
         _no_path(name, path)
         return tfds_source.tfds_dataset(

@@ -29,6 +29,7 @@ __all__ = [
     "infogan_categorical_loss",
     "infogan_continuous_loss",
     "mutual_information_penalty",
+    "ssgan_discriminator_loss",
     "ssgan_generator_loss",
     "ssgan_real_logit",
     "ssgan_supervised_loss",
@@ -263,6 +264,38 @@ def ssgan_unsupervised_discriminator_loss(
     return weighted_mean(
         sigmoid_cross_entropy(ops.ones_like(real), real), real_weights
     ) + weighted_mean(sigmoid_cross_entropy(ops.zeros_like(fake), fake), generated_weights)
+
+
+def ssgan_discriminator_loss(real_class_logits, fake_class_logits, labels,
+                             unsupervised_weight=1.0):
+    """The semi-supervised K+1 discriminator's whole loss on a mixed batch.
+
+    `loss = L_supervised + unsupervised_weight * L_unsupervised`, with `L_supervised` the
+    cross-entropy of the labelled examples (`ssgan_supervised_loss`: labels >= 0) and
+    `L_unsupervised = -mean_{unlabelled x} log D(x) - mean_z log(1 - D(G(z)))`
+    (`ssgan_unsupervised_discriminator_loss`, real term over the examples labelled -1),
+    `D = Z / (Z + 1)`, `Z = sum_k exp(l_k)`.
+
+    Args:
+        real_class_logits: class logits of the real batch, [B, K].
+        fake_class_logits: class logits of the generated batch, [B', K].
+        labels: int [B], class ids, -1 for unlabelled examples.
+        unsupervised_weight: the weight of the real / fake term.
+
+    Returns:
+        A scalar float32 loss.
+
+    Example:
+    >>> round(float(ssgan_discriminator_loss([[0.0, 0.0], [0.0, 0.0]], [[-50.0, -50.0]],
+    ...                                      [1, -1])), 4)  # log 2 + log(3/2)
+    1.0986
+
+    Reference: https://arxiv.org/abs/1606.03498 (section 5)
+    """
+    unlabelled = as_float32(ops.less(ops.cast(labels, "int32"), 0))
+    return ssgan_supervised_loss(real_class_logits, labels) + unsupervised_weight * (
+        ssgan_unsupervised_discriminator_loss(real_class_logits, fake_class_logits,
+                                              real_weights=unlabelled))
 
 
 def ssgan_generator_loss(fake_class_logits, weights=1.0):

@@ -13,6 +13,7 @@ Building blocks: `frechet_distance` / `frechet_distance_from_stats` / `Streaming
 `grid_of_gaussians_centers`, `sample_mixture`, `mode_coverage` (`modes`).
 """
 
+from tfgans.metrics.classification import classifier_accuracy
 from tfgans.metrics.evaluator import Evaluator, FeatureSet, evaluate, iterate_batches
 from tfgans.metrics.extractors import (
     EXTRACTORS,
@@ -46,6 +47,7 @@ from tfgans.metrics.cycle import CycleEvaluator, evaluate_cycle
 
 __all__ = [
     "CycleEvaluator",
+    "classifier_accuracy",
     "EXTRACTORS",
     "Evaluator",
     "FashionMNISTClassifier",

@@ -51,6 +51,7 @@ from tfgans.models.srgan import (
     build_srgan,
     subpixel_upsample,
 )
+from tfgans.models.ssgan import SSGANDiscriminator, build_ssgan
 from tfgans.models.stackgan import build_stackgan
 from tfgans.settings import Key
 
@@ -389,6 +390,32 @@ PRESETS.register("infogan", Preset(
 ))
 
 
+# --------------------------------------------------- semi-supervised GAN (issue 16)
+
+PRESETS.register("ssgan", Preset(
+    "ssgan", trainer="ssgan", build=build_ssgan,
+    keys={
+        "width": Key(32, "int", low=1, doc="the discriminator's first filters (x2 per "
+                     "stride-2 convolution) and the DCGAN generator's width"),
+        "dropout": Key(0.5, "float", low=0.0, high=1.0, high_open=True,
+                       doc="the discriminator's dropout after each convolution"),
+        "input_dropout": Key(0.2, "float", low=0.0, high=1.0, high_open=True,
+                             doc="the discriminator's dropout on its input images"),
+    },
+    # Salimans et al. 2016, section 5 and their code (openai/improved-gan): Adam with
+    # beta_1 0.5 for both networks (CIFAR-10: learning rate 3e-4), 100 noise variables,
+    # feature matching for G, half of each batch labelled; no weight average of G. Labels
+    # from a balanced subset of 10 per class (data.labeled_per_class).
+    defaults={"model.latent_dim": 100, "data.labels": True, "data.labeled_per_class": 10,
+              "optimizer.generator_lr": 3e-4, "optimizer.discriminator_lr": 3e-4,
+              "optimizer.beta_1": 0.5, "optimizer.beta_2": 0.999, "train.ema": 0.0},
+    image_sizes=tuple(START_SIZES),
+    doc="semi-supervised GAN (Salimans et al. 2016): a K-class discriminator (K+1 with the "
+    "fake class' logit 0), few labels, feature matching",
+    reference="https://arxiv.org/abs/1606.03498",
+))
+
+
 PRESETS.register("progan", Preset(
     "progan", trainer="progan", build=build_progan,
     keys={
@@ -437,8 +464,7 @@ PRESETS.register("stackgan", Preset(
 def get(name):
     """Returns the preset registered as `name` ("dcgan", "mlp", "sngan", "sagan",
     "biggan", "began", "ebgan", "infogan", "pix2pix", "cyclegan", "srgan", "inpainting",
-    "progan", "stackgan",
-    "points_mlp"); calling it builds the networks.
+    "progan", "stackgan", "ssgan", "points_mlp"); calling it builds the networks.
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.
@@ -482,6 +508,7 @@ __all__ = [
     "ProGANGenerator",
     "ResNetDiscriminator",
     "ResNetGenerator",
+    "SSGANDiscriminator",
     "build_began",
     "build_biggan",
     "build_dcgan",
@@ -492,6 +519,7 @@ __all__ = [
     "build_points",
     "build_sagan",
     "build_sngan",
+    "build_ssgan",
     "build_stackgan",
     "get",
 ]

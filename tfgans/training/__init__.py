@@ -1,7 +1,8 @@
 """Trainers: keras.Models whose train_step holds all of tfgans' gradient code.
 
 `Trainer` is the contract every GAN family keeps; `GAN` is the noise -> image family;
-`BEGAN` and `EBGAN` are noise -> image trainers with auto-encoder discriminators.
+`BEGAN` and `EBGAN` are noise -> image trainers with auto-encoder discriminators;
+`SSGAN` is the semi-supervised GAN.
 """
 
 from tfgans.training.began import BEGAN
@@ -46,6 +47,10 @@ TRAINERS.register("progan", ProGAN)
 TRAINERS.register("stackgan", StackGAN)
 TRAINERS.register("points", PointsGAN)
 
+from tfgans.training.ssgan import SSGAN  # noqa: E402 (a GAN subclass)
+
+TRAINERS.register("ssgan", SSGAN)
+
 
 def get_trainer(name):
     """The trainer class registered as `name` ("gan")."""
@@ -71,6 +76,7 @@ __all__ = [
     "SRGAN",
     "StackGAN",
     "PointsGAN",
+    "SSGAN",
     "StopOnNonFinite",
     "Trainer",
     "check_execution",

@@ -123,8 +123,8 @@ class ExportSpec:
     """What a trainer exports and how (`tfgans.export` builds the signatures by `kind`).
 
     Attributes:
-        kind: "noise_to_image", "image_to_image" or "noise_to_points" (DESIGN.md's table
-            of signatures).
+        kind: "noise_to_image", "image_to_image", "noise_to_points", "infogan",
+            "text_to_image" or "semi_supervised" (DESIGN.md's table of signatures).
         model: the Keras model served (the EMA copy when EMA is on).
         options: the kind's settings (noise_to_image: latent_dim, num_classes;
             image_to_image: image_shape, the input image shape [H, W, C]).
@@ -588,6 +588,12 @@ class Trainer(keras.Model):
         """The family's own metrics, measured with the evaluation's feature extractor
         (`Estimator.evaluate` adds them; InfoGAN: how its categorical code matches the
         extractor's classes). None by default: {}."""
+        return {}
+
+    def held_out_metrics(self, dataset):
+        """The family's metrics on held-out labelled data (a `tf.data.Dataset` of
+        `(images, labels)` batches, e.g. a test split; `Estimator.evaluate(held_out=...)`):
+        the semi-supervised GAN's classifier accuracy. None by default: {}."""
         return {}
 
     def export_spec(self):
