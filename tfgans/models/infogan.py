@@ -18,6 +18,8 @@ import keras
 from keras import ops
 
 from tfgans.models import common
+from tfgans.models.adapters import ConcatInputsGenerator
+from tfgans.models.mlp import MLPGenerator
 from tfgans.settings import Key
 
 #: The code keys of a config's `model` section; the `infogan` preset and the InfoGAN
@@ -243,9 +245,6 @@ def build_infogan_mlp(image_shape, latent_dim, num_classes=None, *, hidden_units
     >>> [tuple(t.shape) for t in d(g([keras.ops.zeros((2, 8)), keras.ops.zeros((2, 10))]))]
     [(2, 1), (2, 10)]
     """
-    from tfgans.models.adapters import ConcatInputsGenerator
-    from tfgans.models.mlp import MLPGenerator
-
     if num_classes is not None:
         raise ValueError(
             "InfoGAN is unconditional: it learns categorical codes without labels (set "
