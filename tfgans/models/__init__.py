@@ -19,7 +19,11 @@ from tfgans.models.autoencoder import (
     build_began,
     build_ebgan,
 )
-from tfgans.models.adapters import OneHotChannelsDiscriminator, OneHotConcatGenerator
+from tfgans.models.adapters import (
+    ConcatInputsGenerator,
+    OneHotChannelsDiscriminator,
+    OneHotConcatGenerator,
+)
 from tfgans.models.biggan import BigGANGenerator, build_biggan
 from tfgans.models.common import START_SIZES
 from tfgans.models.cyclegan import ResNetTranslator, build_cyclegan
@@ -32,7 +36,13 @@ from tfgans.models.inpainting import (
     compose,
     generator_input,
 )
-from tfgans.models.infogan import InfoGANDiscriminator, InfoGANGenerator, build_infogan
+from tfgans.models.infogan import (
+    InfoGANDiscriminator,
+    InfoGANGenerator,
+    InfoGANMLPDiscriminator,
+    build_infogan,
+    build_infogan_mlp,
+)
 from tfgans.models.mlp import MLPDiscriminator, MLPGenerator, build_mlp
 from tfgans.models.pix2pix import (
     PatchGANDiscriminator,
@@ -493,10 +503,12 @@ __all__ = [
     "BEGANGenerator",
     "EBGANDiscriminator",
     "BigGANGenerator",
+    "ConcatInputsGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
     "InfoGANDiscriminator",
     "InfoGANGenerator",
+    "InfoGANMLPDiscriminator",
     "MLPDiscriminator",
     "MLPGenerator",
     "OneHotChannelsDiscriminator",
@@ -514,6 +526,7 @@ __all__ = [
     "build_dcgan",
     "build_ebgan",
     "build_infogan",
+    "build_infogan_mlp",
     "build_mlp",
     "build_progan",
     "build_points",

@@ -18,6 +18,8 @@ import keras
 from keras import ops
 
 from tfgans.models import common
+from tfgans.models.adapters import ConcatInputsGenerator
+from tfgans.models.mlp import MLPGenerator
 from tfgans.settings import Key
 
 #: The code keys of a config's `model` section; the `infogan` preset and the InfoGAN
@@ -186,3 +188,68 @@ def build_infogan(image_shape, latent_dim, num_classes=None, *, width=64, catego
     generator = InfoGANGenerator(image_shape, latent_dim, code_size(*sizes), width=width)
     discriminator = InfoGANDiscriminator(image_shape, q_size(*sizes), width=width)
     return generator, discriminator
+
+
+
+@keras.saving.register_keras_serializable(package="tfgans")
+class InfoGANMLPDiscriminator(keras.Model):
+    """A fully connected discriminator with a Q head: flattened images -> leaky ReLU
+    (0.2) dense layers -> `[logit [B, 1], q [B, q_dim]]`, both heads on the last hidden
+    layer (`MLPDiscriminator`'s body; its AC-GAN head would make `tfgans.GAN` train an
+    auxiliary classifier, so Q is its own head here).
+
+    Args:
+        q_dim: the size of Q's output (see `q_size`).
+        hidden_units: units of each hidden layer.
+        **kwargs: base model arguments.
+    """
+
+    def __init__(self, q_dim=10, hidden_units=(512,), **kwargs):
+        super().__init__(**kwargs)
+        self.q_dim = common.check_positive_int("q_dim", q_dim)
+        self.hidden_units = common.check_int_tuple("hidden_units", hidden_units)
+        dtype = self.dtype_policy
+        self.flatten = keras.layers.Flatten(dtype=dtype)
+        self.hidden = [keras.layers.Dense(u, dtype=dtype) for u in self.hidden_units]
+        self.logit = keras.layers.Dense(1, dtype="float32", name="logit")
+        self.q_out = keras.layers.Dense(self.q_dim, dtype="float32", name="q_out")
+
+    def call(self, inputs, training=None):
+        x = self.flatten(inputs)
+        for layer in self.hidden:
+            x = ops.leaky_relu(layer(x), negative_slope=0.2)
+        return [self.logit(x), self.q_out(x)]
+
+    def get_config(self):
+        return {**super().get_config(), "q_dim": self.q_dim, "hidden_units": self.hidden_units}
+
+
+def build_infogan_mlp(image_shape, latent_dim, num_classes=None, *, hidden_units=(512,),
+                      categorical_codes=1, categories=10, continuous_codes=0):
+    """A small fully connected InfoGAN pair for quick runs (the issue 16 test,
+    `benchmarks/infogan_nmi.py --quick`): `MLPGenerator` (ReLU, tanh output) on
+    `[noise, codes]` concatenated (`ConcatInputsGenerator`), and `InfoGANMLPDiscriminator`.
+
+    Args:
+        image_shape: the shape of one image (any size: the networks are dense).
+        latent_dim: the noise size.
+        num_classes: must be None (InfoGAN learns its categories without labels).
+        hidden_units: hidden layer sizes of both networks.
+        categorical_codes, categories, continuous_codes: the codes.
+
+    Returns:
+        `(generator, discriminator)`.
+
+    Example:
+    >>> g, d = build_infogan_mlp((28, 28, 1), latent_dim=8, hidden_units=(16,))
+    >>> [tuple(t.shape) for t in d(g([keras.ops.zeros((2, 8)), keras.ops.zeros((2, 10))]))]
+    [(2, 1), (2, 10)]
+    """
+    if num_classes is not None:
+        raise ValueError(
+            "InfoGAN is unconditional: it learns categorical codes without labels (set "
+            f"data.labels: false). Received: num_classes={num_classes!r}")
+    sizes = (categorical_codes, categories, continuous_codes)
+    generator = ConcatInputsGenerator(MLPGenerator(
+        image_shape, latent_dim + code_size(*sizes), hidden_units=hidden_units))
+    return generator, InfoGANMLPDiscriminator(q_size(*sizes), hidden_units)
