@@ -3,19 +3,21 @@ description names?
 
     .venv/bin/python benchmarks/stackgan_text.py [--steps 800] [--stage1-steps 400]
                                                  [--width 16] [--batch-size 32]
-                                                 [--kl-weight 1.0]
+                                                 [--kl-weight 1.0] [--seeds 0 1 2]
 
-Trains the `stackgan` preset on `fashion_mnist_captions` (seed 0) and, for each
+Trains the `stackgan` preset on `fashion_mnist_captions` once per seed and, for each
 description below (one per class seen in training, and one per class in a new word order
 with words in new combinations, not in the captions), generates `--samples` images and
 counts how often the shipped Fashion-MNIST classifier assigns the described class. Prints
-a Markdown table (accuracy per description, the mean over seen and over unseen ones) and
-the chance level (10%).
+a Markdown table (accuracy per description and seed, the mean over seen and over unseen
+ones per seed, their mean over the seeds), the chance level (10%) and each run's training
+time (wall and process CPU seconds, so a loaded machine's figures can be compared).
 """
 
 import argparse
 import os
 import sys
+import resource
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -38,8 +40,14 @@ UNSEEN = [
 ]
 
 
+def cpu_seconds():
+    """User + system CPU seconds of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def train(steps, stage1_steps, width, batch_size, kl_weight=1.0, seed=0, verbose=0):
-    """Returns the trained `StackGAN` and its training time in seconds."""
+    """Returns the trained `StackGAN`, its training time in seconds and in CPU seconds."""
     import keras
 
     import tfgans.models
@@ -54,9 +62,9 @@ def train(steps, stage1_steps, width, batch_size, kl_weight=1.0, seed=0, verbose
                        ema_decay=None, seed=seed)
     trainer.compile(kl_weight=kl_weight)
     dataset = build_dataset("fashion_mnist_captions", batch_size, seed=seed, repeat=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     trainer.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=verbose)
-    return trainer, time.perf_counter() - start
+    return trainer, time.perf_counter() - start, cpu_seconds() - cpu
 
 
 def class_accuracy(trainer, descriptions, samples, seed=0):
@@ -81,28 +89,41 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--kl-weight", type=float, default=1.0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--grid", metavar="FILE.png",
-                        help="also write a grid: one row of 8 samples per description")
+                        help="also write a grid of the first seed's run: one row of 8 "
+                        "samples per description")
     args = parser.parse_args(argv)
     from pipelines.data import captions
 
-    trainer, seconds = train(args.steps, args.stage1_steps, args.width, args.batch_size,
-                            args.kl_weight)
     seen = [(c, per[0]) for c, per in enumerate(captions.fashion_captions())]
-    rows = class_accuracy(trainer, seen + UNSEEN, args.samples)
-    if args.grid:
-        from tfgans.callbacks import image_grid, write_png
+    columns, times = [], []
+    for seed in args.seeds:
+        trainer, seconds, cpu = train(args.steps, args.stage1_steps, args.width,
+                                      args.batch_size, args.kl_weight, seed=seed)
+        columns.append([acc for _, _, acc in class_accuracy(trainer, seen + UNSEEN,
+                                                            args.samples)])
+        times.append(f"seed {seed}: {seconds:.0f} s ({cpu:.0f} CPU s)")
+        if args.grid and seed == args.seeds[0]:
+            from tfgans.callbacks import image_grid, write_png
 
-        texts = [t for _, t in seen + UNSEEN for _ in range(8)]
-        write_png(args.grid, image_grid(trainer.sample(len(texts), text=texts), columns=8))
+            texts = [t for _, t in seen + UNSEEN for _ in range(8)]
+            write_png(args.grid, image_grid(trainer.sample(len(texts), text=texts), columns=8))
+    accuracy = np.array(columns).T  # [description, seed]
     print(f"StackGAN, {args.steps} steps ({args.stage1_steps} of stage I), width "
-          f"{args.width}, batch {args.batch_size}, kl_weight {args.kl_weight}: trained in {seconds:.0f} s\n")
-    print("| class | description | seen in training | class accuracy |")
-    print("|---|---|---|---|")
-    for i, (cls, text, acc) in enumerate(rows):
-        print(f"| {cls} | {text} | {'yes' if i < len(seen) else 'no'} | {acc:.2f} |")
-    print(f"\nmean class accuracy: seen {np.mean([r[2] for r in rows[:len(seen)]]):.3f}, "
-          f"unseen {np.mean([r[2] for r in rows[len(seen):]]):.3f} (chance 0.100)")
+          f"{args.width}, batch {args.batch_size}, kl_weight {args.kl_weight}, "
+          f"{args.samples} samples per description; trained in {'; '.join(times)}\n")
+    print("| class | description | seen in training | "
+          + " | ".join(f"seed {s}" for s in args.seeds) + " |")
+    print("|---|---|---|" + "---|" * len(args.seeds))
+    for i, (cls, text) in enumerate(seen + UNSEEN):
+        print(f"| {cls} | {text} | {'yes' if i < len(seen) else 'no'} | "
+              + " | ".join(f"{a:.2f}" for a in accuracy[i]) + " |")
+    seen_mean, unseen_mean = accuracy[:len(seen)].mean(0), accuracy[len(seen):].mean(0)
+    for name, means in (("seen", seen_mean), ("unseen", unseen_mean)):
+        print(f"\nmean class accuracy, {name}: "
+              + ", ".join(f"{m:.3f}" for m in means)
+              + f" (mean {means.mean():.3f}, min {means.min():.3f}; chance 0.100)")
 
 
 if __name__ == "__main__":
