@@ -12,6 +12,11 @@ counts how often the shipped Fashion-MNIST classifier assigns the described clas
 a Markdown table (accuracy per description and seed, the mean over seen and over unseen
 ones per seed, their mean over the seeds), the chance level (10%) and each run's training
 time (wall and process CPU seconds, so a loaded machine's figures can be compared).
+
+`--diagnose` also prints, per seed, where the text's control is lost (`diagnose`): how
+well each network's text embedding separates the classes, the size of the conditioning
+augmentation's code mean against its noise, how much the images vary with the text
+against the noise, and whether the discriminators prefer an image's own description.
 """
 
 import argparse
@@ -81,6 +86,67 @@ def class_accuracy(trainer, descriptions, samples, seed=0):
     return rows
 
 
+def centroid_accuracy(embeddings, labels):
+    """Leave-one-out nearest-class-centroid accuracy of `embeddings` [N, D] (how well
+    they separate the classes `labels` [N]; chance 0.1 for 10 balanced classes)."""
+    embeddings, labels = np.asarray(embeddings, np.float64), np.asarray(labels)
+    correct = 0
+    for i in range(len(embeddings)):
+        others = np.arange(len(embeddings)) != i
+        centroids = np.stack([embeddings[others & (labels == c)].mean(0)
+                              for c in np.unique(labels)])
+        nearest = np.argmin(((centroids - embeddings[i]) ** 2).sum(-1))
+        correct += int(np.unique(labels)[nearest] == labels[i])
+    return correct / len(embeddings)
+
+
+def diagnose(trainer, num_images=200, seed=0):
+    """{measure: value} of where the text's control over the class is lost:
+
+    - `*_text_separation`: `centroid_accuracy` of each network's embedding of the 60
+      shipped captions (the generators read stage I's; chance 0.1);
+    - `code{1,2}_mean_rms`, `code{1,2}_std_rms`: RMS of the conditioning augmentation's
+      mean and standard deviation over those captions (a mean much smaller than the std:
+      the code is mostly noise);
+    - `pixel_var_over_text` / `pixel_var_over_noise`: pixel variance of generated images
+      across the 10 first descriptions (same noise) and across 16 noises (same text);
+    - `d{1,2}_prefers_own_text`: on `num_images` test images, how often the
+      discriminator scores the image's class description above another class's.
+    """
+    import tensorflow as tf
+
+    from pipelines.data import captions
+    from pipelines.data.fashion_tasks import fashion_arrays
+    from tfgans.training.stackgan import downsample
+
+    per_class = captions.fashion_captions()
+    texts = tf.constant([t for per in per_class for t in per])
+    labels = [c for c, per in enumerate(per_class) for _ in per]
+    g1, g2 = trainer.stage1_generator, trainer.stage2_generator
+    d1, d2 = trainer.stage1_discriminator, trainer.stage2_discriminator
+    embedding = g1.embed(texts)
+    out = {"g1_text_separation": centroid_accuracy(embedding, labels),
+           "d1_text_separation": centroid_accuracy(d1.embed(texts), labels),
+           "d2_text_separation": centroid_accuracy(d2.embed(texts), labels)}
+    for stage, generator in ((1, g1), (2, g2)):
+        mean, log_variance = generator.augment(embedding)
+        out[f"code{stage}_mean_rms"] = float(np.sqrt(np.mean(np.square(mean))))
+        out[f"code{stage}_std_rms"] = float(np.sqrt(np.mean(np.exp(log_variance))))
+    images = np.stack([trainer.sample(16, seed=seed, text=per[0]) for per in per_class])
+    out["pixel_var_over_text"] = float(images.var(axis=0).mean())
+    out["pixel_var_over_noise"] = float(images.var(axis=1).mean())
+    real, classes = fashion_arrays("test")
+    real = tf.constant(real[:num_images].astype(np.float32) / 127.5 - 1.0)
+    rng = np.random.default_rng(seed)
+    own = [per_class[c][rng.integers(len(per_class[c]))] for c in classes[:num_images]]
+    other = [per_class[(c + rng.integers(1, 10)) % 10][0] for c in classes[:num_images]]
+    for stage, d, x in ((1, d1, downsample(real)), (2, d2, real)):
+        s_own = np.asarray(d([x, tf.constant(own)]))[:, 0]
+        s_other = np.asarray(d([x, tf.constant(other)]))[:, 0]
+        out[f"d{stage}_prefers_own_text"] = float(np.mean(s_own > s_other))
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=800)
@@ -90,6 +156,8 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--kl-weight", type=float, default=1.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--diagnose", action="store_true",
+                        help="also print `diagnose`'s measures for each seed")
     parser.add_argument("--grid", metavar="FILE.png",
                         help="also write a grid of the first seed's run: one row of 8 "
                         "samples per description")
@@ -104,6 +172,9 @@ def main(argv=None):
         columns.append([acc for _, _, acc in class_accuracy(trainer, seen + UNSEEN,
                                                             args.samples)])
         times.append(f"seed {seed}: {seconds:.0f} s ({cpu:.0f} CPU s)")
+        if args.diagnose:
+            print(f"seed {seed}: " + ", ".join(
+                f"{k} {v:.3f}" for k, v in diagnose(trainer, seed=seed).items()))
         if args.grid and seed == args.seeds[0]:
             from tfgans.callbacks import image_grid, write_png
 
