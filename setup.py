@@ -10,6 +10,9 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["tfgans", "tfgans.*", "pipelines", "pipelines.*"]),
+    # Data files read at run time (tests/test_packaging.py checks every non-Python file of
+    # the packages is listed): the Fashion-MNIST descriptions of `fashion_mnist_captions`.
+    package_data={"pipelines.data": ["captions/*.yaml"]},
     install_requires=[
         "tensorflow>=2.16,<3",
         "keras>=3.5,<4",

@@ -162,6 +162,12 @@ def test_resume_is_exact_across_the_stage_switch(tmp_path):
     trainer.fit(data.skip(2), steps_per_epoch=2, epochs=1, verbose=0)
     for a, b in zip(in_one_go, state(trainer)):
         np.testing.assert_array_equal(a, b)
+    # The generator reads the stage-I discriminator's text encoder: a copy, not trained
+    # by the generator's optimizer.
+    g_encoder = trainer.stage1_generator.encoder
+    assert g_encoder.weights and not g_encoder.trainable_weights
+    for mine, theirs in zip(g_encoder.weights, trainer.stage1_discriminator.encoder.weights):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
     # The switch happened: stage II's networks moved, and the sample depends on the text;
     # unknown words map to the out-of-vocabulary token.
     images = trainer.sample(2, seed=1, text=["a zorblax boot", "qwerty bag!"])
@@ -170,6 +176,24 @@ def test_resume_is_exact_across_the_stage_switch(tmp_path):
                                                                            "qwerty bag!"]))
     assert not np.allclose(trainer.sample(1, seed=1, text="a boot"),
                            trainer.sample(1, seed=1, text="a dress"))
+
+
+def test_discriminator_text_term_is_a_projection():
+    """The text changes the logit only through <project(embedding), mean_xy(h)>."""
+    vocab = ["a", "boot", "bag"]
+    d = tfgans.models.get("stackgan")((8, 8, 1), 4, vocabulary=vocab, width=4, code_dim=2,
+                                      text_dim=4, embedding_dim=4)["stage2_discriminator"]
+    images = tf.random.stateless_uniform([3, 8, 8, 1], seed=[1, 2], minval=-1.0)
+    e1 = tf.random.stateless_normal([3, 4], seed=[3, 4])
+    e2 = tf.random.stateless_normal([3, 4], seed=[5, 6])
+    difference = d.score(images, e1) - d.score(images, e2)  # (builds the layers)
+    x = images
+    for conv in d.convs:
+        x = tf.nn.leaky_relu(conv(x), 0.2)
+    pooled = tf.reduce_mean(tf.nn.leaky_relu(d.joint(x), 0.2), axis=[1, 2])
+    kernel = d.project.kernel  # [text_dim, features], no bias
+    expected = tf.reduce_sum(pooled * tf.matmul(e1 - e2, kernel), axis=-1, keepdims=True)
+    np.testing.assert_allclose(difference, expected, rtol=1e-4, atol=1e-5)
 
 
 # ------------------------------------------------------------- CLI round trip, export

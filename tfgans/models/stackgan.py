@@ -8,17 +8,22 @@ layer-normalises the result.
 
 - `StageIGenerator`: text -> embedding -> conditioning augmentation (mean, log-variance
   of a Gaussian text code) -> with noise, a low-resolution image (half the side: 14x14
-  for 28x28).
+  for 28x28); the code enters with the noise and again, tiled, after the upsampling (as
+  stage II joins its code to the image features), so it cannot be drowned by the noise.
 - `StageIIGenerator`: the stage-I image + its own text code (from the stage-I
   embedding) -> the full-resolution image (28x28), a refinement with a residual block.
 - `TextDiscriminator`: (image, text) -> a logit, with its own text encoder, for either
   stage: the matching-aware discriminator of GAN-CLS (Reed et al. 2016) scores an image
-  against a description.
+  against a description, with a projection term (Miyato & Koyama 2018): the logit is an
+  unconditional score plus the inner product of the text embedding's projection with the
+  pooled image features, so "does this image match this text" is a direct term of the
+  logit rather than a small shift after a concatenation.
 - `StackGANPipeline`: the served model, `[text, noise] -> image`: both generators, each
   with its code's mean (no sampling at inference).
 
 Reference: [Zhang et al., 2017](https://arxiv.org/abs/1612.03242),
-[Reed et al., 2016](https://arxiv.org/abs/1605.05396).
+[Reed et al., 2016](https://arxiv.org/abs/1605.05396),
+[Miyato & Koyama, 2018](https://arxiv.org/abs/1802.05637) (projection discriminator).
 """
 
 import keras
@@ -145,8 +150,9 @@ class StageIGenerator(keras.Model):
 
     def synthesize(self, noise, code):
         x = ops.relu(self.fc(ops.concatenate([noise, code], axis=-1)))
-        x = ops.reshape(x, [-1, self.start, self.start, 2 * self.width])
-        x = ops.relu(self.conv(upsample2x(x)))
+        x = upsample2x(ops.reshape(x, [-1, self.start, self.start, 2 * self.width]))
+        x = ops.relu(self.conv(ops.concatenate(
+            [x, tile_code(code, x.shape[1], x.shape[2])], axis=-1)))
         return ops.tanh(self.out(x))
 
     def call(self, inputs, training=False):
@@ -210,28 +216,32 @@ class TextDiscriminator(keras.Model):
     real image that matches the text".
 
     `embed(text)` -> its own text embedding; `score(images, embedding)`: strided
-    convolutions to a feature map, the compressed embedding tiled over it, a 1x1
-    convolution, a dense logit. `call([images, text])`.
+    convolutions and a 1x1 convolution to features `h`, then the projection
+    discriminator's logit `dense(flatten(h)) + <project(embedding), mean_xy(h)>`.
+    `call([images, text])`.
 
     Args:
         downsamples: stride-2 convolutions (1 for stage I's 14x14, 2 for 28x28).
         Others: as in `StageIGenerator`.
+
+    Reference: https://arxiv.org/abs/1605.05396 (matching-aware D),
+    https://arxiv.org/abs/1802.05637 (projection).
     """
 
-    def __init__(self, vocabulary, downsamples=2, width=32, code_dim=16, text_dim=64,
-                 embedding_dim=32, sequence_length=16, **kwargs):
+    def __init__(self, vocabulary, downsamples=2, width=32, text_dim=64, embedding_dim=32,
+                 sequence_length=16, **kwargs):
         super().__init__(**kwargs)
         self.vocabulary = list(vocabulary)
-        self.downsamples, self.width, self.code_dim = int(downsamples), int(width), int(code_dim)
+        self.downsamples, self.width = int(downsamples), int(width)
         self.text_dim, self.embedding_dim = int(text_dim), int(embedding_dim)
         self.sequence_length = int(sequence_length)
         self.encoder = TextEncoder(self.vocabulary, self.sequence_length, self.embedding_dim,
                                    self.text_dim, name="encoder")
-        self.project = keras.layers.Dense(self.code_dim, name="project")
+        features = self.width * 2 ** (self.downsamples - 1)
         self.convs = [keras.layers.Conv2D(self.width * 2 ** i, 4, strides=2, padding="same",
                                           name=f"down{i}") for i in range(self.downsamples)]
-        self.joint = keras.layers.Conv2D(self.width * 2 ** (self.downsamples - 1), 1,
-                                         name="joint")
+        self.joint = keras.layers.Conv2D(features, 1, name="joint")
+        self.project = keras.layers.Dense(features, use_bias=False, name="project")
         self.flatten = keras.layers.Flatten()
         self.logit = keras.layers.Dense(1, name="logit")
 
@@ -246,10 +256,10 @@ class TextDiscriminator(keras.Model):
         x = images
         for conv in self.convs:
             x = ops.leaky_relu(conv(x), 0.2)
-        t = ops.leaky_relu(self.project(embedding), 0.2)
-        x = ops.leaky_relu(self.joint(ops.concatenate(
-            [x, tile_code(t, x.shape[1], x.shape[2])], axis=-1)), 0.2)
-        return self.logit(self.flatten(x))
+        x = ops.leaky_relu(self.joint(x), 0.2)
+        match = ops.sum(self.project(embedding) * ops.mean(x, axis=(1, 2)), axis=-1,
+                        keepdims=True)
+        return self.logit(self.flatten(x)) + match
 
     def call(self, inputs, training=False):
         images, text = inputs
@@ -257,8 +267,7 @@ class TextDiscriminator(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "vocabulary": self.vocabulary,
-                "downsamples": self.downsamples, "width": self.width,
-                "code_dim": self.code_dim, "text_dim": self.text_dim,
+                "downsamples": self.downsamples, "width": self.width, "text_dim": self.text_dim,
                 "embedding_dim": self.embedding_dim, "sequence_length": self.sequence_length}
 
 
@@ -305,9 +314,9 @@ def build_stackgan(image_shape, latent_dim, num_classes=None, vocabulary=None, w
             latent_dim=latent_dim, image_size=size, channels=channels, width=width,
             code_dim=code_dim, name="stage1_generator", **text),
         "stage1_discriminator": TextDiscriminator(
-            downsamples=1, width=width, code_dim=code_dim, name="stage1_discriminator", **text),
+            downsamples=1, width=width, name="stage1_discriminator", **text),
         "stage2_generator": StageIIGenerator(channels=channels, width=width, code_dim=code_dim,
                                              name="stage2_generator"),
         "stage2_discriminator": TextDiscriminator(
-            downsamples=2, width=width, code_dim=code_dim, name="stage2_discriminator", **text),
+            downsamples=2, width=width, name="stage2_discriminator", **text),
     }

@@ -10,6 +10,17 @@ Batches are `(images, text)`: images float32 [B, H, W, C] in [-1, 1], text strin
   I's image (stage I is fixed while stage II trains; stage II takes stage I's text
   embedding, as the paper's stage II takes the fixed text embedding).
 
+The text embedding the generators read: the paper conditions every network on one fixed
+embedding from a text encoder pre-trained to match images with their descriptions (Reed
+et al.'s char-CNN-RNN). Here no encoder is pre-trained: the stage-I discriminator's
+encoder, which the matching-aware loss trains to tell a description of the image from a
+mismatched one, plays that role. The stage-I generator's encoder is a copy of it (not
+trainable; copied after every stage-I discriminator update), so the generator conditions
+on an embedding that separates the descriptions' classes, instead of learning its own
+through the conditioning augmentation's noisy code, against the KL term (its own encoder
+separated the classes barely better than an untrained one, and the text hardly
+controlled the class: `benchmarks/stackgan_text.py`).
+
 The stages train in turn, as in the paper (section 3.4 / 4: stage I first, then stage II
 with stage I fixed): steps `[0, stage1_steps)` train stage I, the steps after train stage
 II. Each step makes one discriminator and one generator update of its stage:
@@ -129,6 +140,8 @@ class StackGAN(Trainer):
         stage1_discriminator([low, text])
         stage2_discriminator([high, text])
         self.image_shape = tuple(int(s) for s in high.shape[1:])
+        stage1_generator.encoder.trainable = False  # a copy of the discriminator's
+        self._copy_text_encoder()
         self.make_ema_copies({"stage1_generator": [text, noise],
                               "stage2_generator": [low, embedding]})
         self.add_trackers(["d_loss", "g_loss", "kl", "d_real", "d_wrong", "d_fake", "stage",
@@ -191,6 +204,13 @@ class StackGAN(Trainer):
     def _sizes(self):
         return [self.latent_dim, self.stage1_generator.code_dim, self.stage2_generator.code_dim]
 
+    def _copy_text_encoder(self):
+        """The stage-I generator's text encoder := the stage-I discriminator's (see the
+        module docstring)."""
+        for mine, theirs in zip(self.stage1_generator.encoder.weights,
+                                self.stage1_discriminator.encoder.weights):
+            mine.assign(theirs)
+
     def _code(self, mean, log_variance, eps):
         return mean + tf.exp(0.5 * log_variance) * eps
 
@@ -227,6 +247,8 @@ class StackGAN(Trainer):
                 real_logits, wrong_logits, fake_logits)
             scaled = self.scale_loss(d_loss, d_name)
         d_finite = self.apply_gradients(d_name, scaled, tape, tf.math.is_finite(d_loss))
+        if stage == 1:
+            self._copy_text_encoder()
         draws = self._draws(step, _G_STREAM, batch, sizes * 2)
         with tf.GradientTape() as tape:
             embedding = self.stage1_generator.embed_tokens(tokens)
