@@ -200,6 +200,8 @@ def build_dataset(
     cache=True,
     repeat=False,
     input_context=None,
+    subset_size=None,
+    subset_seed=0,
     **source_kwargs,
 ):
     """Builds a training input pipeline by dataset name.
@@ -221,6 +223,9 @@ def build_dataset(
         path: the folder (`PATH_DATASETS` only).
         image_size: None (native size), int or (h, w): resize images.
         shuffle, shuffle_buffer, cache, repeat, input_context: see `common.finish`.
+        subset_size, subset_seed: None, or train on a seeded random subset of this many
+            examples (`common.take_subset`; image datasets only: `fashion_mnist`,
+            `image_folder`, `arrays`, "tfds/<name>").
         **source_kwargs: passed to the source (`arrays`, `source_dir`, `channels`,
             `download`, `direction`, `mask`, `edge_threshold`).
 
@@ -247,6 +252,13 @@ def build_dataset(
         input_context=input_context,
         **source_kwargs,
     )
+    if subset_size is not None:
+        if dataset_family(name) != NOISE_TO_IMAGE:
+            raise DataError(
+                f"`subset_size` applies to image datasets (fashion_mnist, image_folder, "
+                f"arrays, tfds/<name>), not {name!r}."
+            )
+        pipeline.update(subset_size=subset_size, subset_seed=subset_seed)
     if name.startswith(TFDS_PREFIX):
         _no_path(name, path)
         return tfds_source.tfds_dataset(
