@@ -14,8 +14,11 @@ the first leg is `tfgans train`'s code path (`pipelines.run.train`), the later o
 continue the same estimator in the same process, so tracing and XLA compilation are
 counted once, as in one long run. A job's `seconds` is the wall time of its training calls
 (input set-up, model building, compiling, training, checkpoints and sample grids
-included; evaluation excluded); a leg ends after the step in progress, so a mark is
-overshot by at most one step (or one `steps_per_execution` chunk). The training-time
+included; evaluation excluded). Each leg's limit is the mark minus the seconds already
+spent, counted from the start of its `fit`; a leg ends after the step in progress, so
+`seconds` overshoots a mark by the set-up before the first `fit` (seconds; minutes when
+TFDS first prepares Fashion-MNIST) and at most one step. The first step holds tracing and
+compiling: on a budget shorter than that a job makes one step. The training-time
 evaluation (`eval.every`) and the health monitor (`train.health`) are off: they would bill
 the recipe for the monitors.
 
@@ -35,6 +38,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow: keep its start-up quiet
 
 #: Metrics of a measurement, in table order.
 METRICS = ("fid", "kid", "inception_score", "precision", "recall")
@@ -246,7 +251,6 @@ def train_and_measure(config_path, overrides, model_dir, marks, samples, eval_se
 
 
 def child_main(argv=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks._runs",
         description="One benchmark job: train CONFIG to each wall-time mark, measure there.")
