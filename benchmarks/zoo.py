@@ -142,7 +142,8 @@ def row_cells(name, record, grids_link=None):
     label = f"[{name}]({grids_link}/{name}.png)" if grids_link and record and record.get(
         "grid") else name
     if record is None:
-        return [label, what] + ["pending"] + [""] * (len(HEADER) - 3)
+        state = "pending" if os.path.exists(config) else f"skipped: {config} is not on this branch"
+        return [label, what, state] + [""] * (len(HEADER) - 3)
     if "error" in record:
         return [label, what, "failed: " + record["error"].replace("|", "/")] + [""] * (
             len(HEADER) - 3)
