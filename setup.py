@@ -28,6 +28,8 @@ setup(
         # tensorflow-serving-api: the export tests build PredictRequests and warm-up files.
         "test": ["pytest>=8", "pytest-xdist>=3", "tensorflow-serving-api>=2.16"],
         "serving": ["tensorflow-serving-api>=2.16"],
+        # benchmarks/recipe.py's FID-against-wall-time plot (docs/recipe_fid_vs_time.png).
+        "bench": ["matplotlib>=3.7"],
     },
     entry_points={"console_scripts": ["tfgans=pipelines.cli:main"]},
 )

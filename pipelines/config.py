@@ -68,9 +68,19 @@ DATA = {
                              "subset of this many examples per class (fashion_mnist); half "
                              "of each batch is drawn from it, half from all images with "
                              "label -1; null: every label"),
+    "subset_size": Key(None, "int", low=1, nullable=True,
+                       doc="train on a seeded random subset of this many examples (data-limited "
+                       "runs, e.g. 1000); null: all of them"),
+    "subset_seed": Key(None, "int", low=0, nullable=True,
+                       doc="the seed that picks data.subset_size's examples; null: 0 when "
+                       "data.subset_size is set"),
 }
 TRAIN = {
     "steps": Key(20_000, "int", low=1, doc="training steps"),
+    "max_seconds": Key(None, "float", low=0.0, low_open=True, nullable=True,
+                       doc="stop after this many seconds of training (the step in progress "
+                       "ends; checkpoint, samples and evaluation are written); the same "
+                       "command resumes for as long again; null: no limit"),
     "checkpoint_every": Key(1000, "int", low=1),
     "keep_checkpoints": Key(3, "int", low=1),
     "sample_every": Key(500, "int", low=1),
@@ -521,6 +531,13 @@ def _check_names(config, origins):
         data.check_dataset_name(config.data.name)
     except ValueError as e:
         raise ConfigError(f"Config key 'data.name'{_origin(origins, 'data.name')}: {e}") from None
+    if config.data.subset_size is not None and (
+            data.dataset_family(config.data.name) != "noise_to_image"):
+        raise ConfigError(
+            f"Config key 'data.subset_size'{_origin(origins, 'data.subset_size')} applies to "
+            f"image datasets (fashion_mnist, image_folder, tfds/<name>), not "
+            f"{config.data.name!r}: remove it."
+        )
     if trainer_class(config).family == "image_to_image" and (
             data.dataset_family(config.data.name) != "paired"):
         raise ConfigError(
@@ -592,7 +609,18 @@ def _check_consistency(config, origins):
             f"eval.kid_subset_size ({e.kid_subset_size}): KID needs that many samples; raise "
             "eval.num_samples or lower eval.kid_subset_size."
         )
+    if d.subset_seed is not None and d.subset_size is None:
+        raise ConfigError(
+            f"Config key 'data.subset_seed' is set but data.subset_size is null"
+            f"{_origin(origins, 'data.subset_seed')}: set data.subset_size too, or remove it."
+        )
     dist = config.distribute
+    if config.train.max_seconds is not None and dist.strategy == "multi_worker":
+        raise ConfigError(
+            f"Config key 'train.max_seconds' cannot be used with distribute.strategy="
+            f"multi_worker{_origin(origins, 'train.max_seconds')}: each worker's clock would "
+            "stop it at a different step; limit train.steps instead."
+        )
     if dist.devices is not None and dist.strategy != "mirrored":
         raise ConfigError(
             f"Config key 'distribute.devices' is only used with distribute.strategy=mirrored, "
@@ -718,6 +746,8 @@ def resolve(config, image_shape, num_classes):
         data["num_classes"] = num_classes
     if "ema" in values["train"] and values["train"]["ema"] is None:
         values["train"]["ema"] = 0.0
+    if data["subset_size"] is not None and data["subset_seed"] is None:
+        data["subset_seed"] = 0
     if values["train"]["mixed_precision"] is None:
         values["train"]["mixed_precision"] = "float32"
     if data["data_dir"] is None and data["name"] != "image_folder":

@@ -34,6 +34,7 @@ CONFIG_FILE = "config.yaml"
 RESUMABLE_KEYS = frozenset(
     {
         "train.steps",
+        "train.max_seconds",
         "train.checkpoint_every",
         "train.keep_checkpoints",
         "train.sample_every",
@@ -168,7 +169,7 @@ def input_fn(config, real_side=False):
         return data_lib.build_dataset(
             d.name, d.batch_size, labels=d.labels, seed=config.train.seed, data_dir=d.data_dir,
             path=d.path, image_size=d.image_size, shuffle_buffer=d.shuffle_buffer, repeat=True,
-            **source_kwargs(config), **semi,
+            **source_kwargs(config), **semi, **subset_arguments(config),
         )
 
     return fn
@@ -187,6 +188,15 @@ def held_out_input_fn(config, batch_size=500):
             image_size=d.image_size, shuffle=False, repeat=False)
 
     return fn
+
+
+def subset_arguments(config):
+    """{subset_size, subset_seed} of `build_dataset` for data.subset_size, or {}."""
+    d = config.data
+    if d.subset_size is None:
+        return {}
+    return {"subset_size": d.subset_size,
+            "subset_seed": 0 if d.subset_seed is None else d.subset_seed}
 
 
 def num_classes(config):
@@ -299,7 +309,7 @@ def train(config, model_dir, verbose="auto"):
     if config.eval.every and eval_extractor(config.eval.extractor, images.shape[1:]):
         _check_eval_samples(config.eval.num_samples, config, "eval.num_samples")
     estimator = make_estimator(config, model_dir, strategy, verbose=verbose)
-    estimator.train(fn, max_steps=config.train.steps,
+    estimator.train(fn, max_steps=config.train.steps, max_seconds=config.train.max_seconds,
                     callbacks=eval_callbacks(config, model_dir, estimator))
     return estimator
 
@@ -311,6 +321,7 @@ def num_examples(config):
     dataset = data_lib.build_dataset(
         d.name, 1, labels=d.labels, seed=config.train.seed, data_dir=d.data_dir, path=d.path,
         image_size=d.image_size, shuffle_buffer=1, repeat=False, **source_kwargs(config),
+        **subset_arguments(config),
     )
     count = int(dataset.cardinality())
     return count if count >= 0 else None
@@ -715,9 +726,15 @@ def _is_image_to_image_run(model_dir):
 
 def summary(config, model_dir, estimator):
     """The closing note of a training run: where its outputs are."""
+    if estimator.stopped_by_time:
+        where = (f"Run {model_dir} stopped at step {estimator.step} of {config.train.steps}: "
+                 f"the time limit, train.max_seconds={config.train.max_seconds:g}, was reached "
+                 "(checkpoint saved). Run the same command to resume for as long again.")
+    else:
+        where = f"Run {model_dir} is at step {estimator.step} of {config.train.steps}."
     return "\n".join(
         [
-            f"Run {model_dir} is at step {estimator.step} of {config.train.steps}.",
+            where,
             f"  samples:     {os.path.join(model_dir, 'samples', 'latest.png')} "
             f"(a grid every {config.train.sample_every} steps)",
             f"  logs:        tensorboard --logdir {os.path.join(model_dir, 'logs')}",

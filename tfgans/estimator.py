@@ -36,6 +36,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 
 import keras
 import numpy as np
@@ -315,6 +316,7 @@ class Estimator:
             raise ValueError(f"`health` must be True, False or a dict of TrainingHealth "
                              f"arguments. Received: {health!r}")
         self.health = health
+        self.stopped_by_time = False  # set by `train(max_seconds=...)`
         self._health_reference = None
         self.num_sample_images = _positive_int("num_sample_images", num_sample_images)
         self.steps_per_execution = _positive_int("steps_per_execution", steps_per_execution)
@@ -593,7 +595,7 @@ class Estimator:
             print(message, flush=True)
 
     def train(self, input_fn_or_dataset, max_steps=None, *, steps=None, callbacks=None,
-              batch_size=None):
+              batch_size=None, max_seconds=None):
         """Trains until step `max_steps` (or for `steps` more), resuming from model_dir.
 
         Args:
@@ -608,6 +610,12 @@ class Estimator:
             steps: train this many more steps instead.
             callbacks: more Keras callbacks.
             batch_size: the global batch size for arrays or an unbatched dataset.
+            max_seconds: None, or stop once this call has trained this many seconds (from
+                the start of `fit`: tracing and compiling count): the step in progress
+                ends, then training ends as at `max_steps` (callbacks' end of training,
+                the final checkpoint), and `stopped_by_time` is True. Calling `train`
+                again resumes. Not with several workers (their clocks would stop them at
+                different steps).
 
         Returns:
             A `keras.callbacks.History` of this call's epochs (empty when the run was
@@ -618,6 +626,16 @@ class Estimator:
                 f"Pass exactly one of `max_steps` and `steps`. Received: max_steps={max_steps}, "
                 f"steps={steps}"
             )
+        if max_seconds is not None:
+            if (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float))
+                    or not max_seconds > 0 or not math.isfinite(max_seconds)):
+                raise ValueError(f"`max_seconds` must be a positive number of seconds or None. "
+                                 f"Received: max_seconds={max_seconds!r}")
+            if multi_worker.is_multi_worker(self.strategy):
+                raise ValueError("`max_seconds` cannot be used with several workers: each "
+                                 "worker's clock would stop it at a different step. Limit "
+                                 "`max_steps` instead.")
+        self.stopped_by_time = False
         start = self.step
         if steps is not None:
             max_steps = start + _positive_int("steps", steps)
@@ -653,6 +671,9 @@ class Estimator:
         logs_dir = os.path.join(self.model_dir, "logs")
         stopper = _SigtermStop()
         run_callbacks = [stopper, _StopAtStep(max_steps), _Checkpointer(self, start, position0)]
+        timer = None if max_seconds is None else _StopAfterSeconds(max_seconds)
+        if timer is not None:  # first: the end-of-step callbacks after it see the stop
+            run_callbacks.insert(0, timer)
         if self.is_chief:
             run_callbacks += [
                 callbacks_lib.GANTensorBoard(
@@ -682,8 +703,16 @@ class Estimator:
             if isinstance(e, Terminated):
                 e.saved = path
             raise
-        self._save_progress(position0, start)
+        path = self._save_progress(position0, start)
+        self._note_time_stop(timer, max_steps, path)
         return history
+
+    def _note_time_stop(self, timer, max_steps, path):
+        """Sets `stopped_by_time` (and says so) when `timer` ended training early."""
+        self.stopped_by_time = timer is not None and timer.fired and self.step < max_steps
+        if self.stopped_by_time:
+            self._log(f"Stopped by the time limit ({timer.seconds:g} s) at step {self.step} of "
+                      f"{max_steps}; saved {path}: train again to resume.")
 
     def _health_callbacks(self):
         if self.health is False:
@@ -755,7 +784,9 @@ class Estimator:
                         if isinstance(e, Terminated):
                             e.saved = path
                     raise
-                self._save_progress(position0, start)
+                path = self._save_progress(position0, start)
+                self._note_time_stop(next((c for c in callbacks if isinstance(
+                    c, _StopAfterSeconds)), None), max_steps, path)  # mirrored, one worker
                 with dog.guard():
                     checksum = self._check_in_sync()
             finally:
@@ -959,6 +990,31 @@ class _StopAtStep(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if callbacks_lib.global_step(self.model) >= self.max_steps:
+            self.model.stop_training = True
+
+
+def _now():
+    """The clock of `train(max_seconds=...)` (tests replace it)."""
+    return time.monotonic()
+
+
+class _StopAfterSeconds(keras.callbacks.Callback):
+    """Stops `fit` after the step in progress once `seconds` have passed since it began
+    (`fired` says it did)."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = float(seconds)
+        self.clock = _now
+        self.fired = False
+        self._start = None
+
+    def on_train_begin(self, logs=None):
+        self._start = self.clock()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.clock() - self._start >= self.seconds:
+            self.fired = True
             self.model.stop_training = True
 
 

@@ -206,6 +206,8 @@ def build_dataset(
     repeat=False,
     input_context=None,
     labeled_per_class=None,
+    subset_size=None,
+    subset_seed=0,
     **source_kwargs,
 ):
     """Builds a training input pipeline by dataset name.
@@ -230,6 +232,9 @@ def build_dataset(
         labeled_per_class: None, or (fashion_mnist, with labels) semi-supervised batches:
             half from a seeded balanced subset of this many labelled examples per class,
             half unlabelled, label -1 (`pipelines.data.semi_supervised`).
+        subset_size, subset_seed: None, or train on a seeded random subset of this many
+            examples (`common.take_subset`; image datasets only: `fashion_mnist`,
+            `image_folder`, `arrays`, "tfds/<name>").
         **source_kwargs: passed to the source (`arrays`, `source_dir`, `channels`,
             `download`, `direction`, `mask`, `edge_threshold`).
 
@@ -261,6 +266,13 @@ def build_dataset(
             raise DataError(f"`labeled_per_class` (semi-supervised batches) is implemented for "
                             f"fashion_mnist, not {name!r}.")
         pipeline["labeled_per_class"] = labeled_per_class
+    if subset_size is not None:
+        if dataset_family(name) != NOISE_TO_IMAGE:
+            raise DataError(
+                f"`subset_size` applies to image datasets (fashion_mnist, image_folder, "
+                f"arrays, tfds/<name>), not {name!r}."
+            )
+        pipeline.update(subset_size=subset_size, subset_seed=subset_seed)
     if name.startswith(TFDS_PREFIX):
         _no_path(name, path)
         return tfds_source.tfds_dataset(

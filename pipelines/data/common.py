@@ -6,6 +6,7 @@ labels); `finish` turns it into training batches: float32 NHWC in [-1, 1], or
 `(images, labels)` with int32 labels [batch], batched with `drop_remainder=True`.
 """
 
+import numpy as np
 import tensorflow as tf
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -76,12 +77,57 @@ def with_options(dataset):
     return dataset.with_options(options)
 
 
+def subset_mask(count, size, seed=0):
+    """Which of `count` examples a seeded subset of `size` keeps: a bool array [count].
+
+    The examples are chosen by `numpy.random.default_rng(seed)` over the source's indices,
+    so a seed always picks the same examples of a source, whatever the batch size or the
+    training seed (data-limited training: `data.subset_size`, `data.subset_seed`).
+
+    Raises:
+        DataError: `size` is not a positive integer, `seed` not an integer >= 0, or the
+            source holds fewer than `size` examples (`count`).
+    """
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise DataError(f"`subset_size` must be a positive integer. Received: subset_size={size!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise DataError(f"`subset_seed` must be an integer >= 0. Received: subset_seed={seed!r}")
+    if size > count:
+        raise DataError(
+            f"subset_size={size} is more than the {count} examples of the dataset: use at most "
+            f"{count} (data.subset_size), or null for all of them."
+        )
+    keep = np.zeros(count, bool)
+    keep[np.random.default_rng(seed).choice(count, size, replace=False)] = True
+    return keep
+
+
+def take_subset(dataset, size, seed=0):
+    """The seeded subset (`subset_mask`) of a finite dataset's examples, in its order.
+
+    Raises:
+        DataError: see `subset_mask`; also a dataset whose size is unknown.
+    """
+    count = int(dataset.cardinality())
+    if count < 0:
+        raise DataError(
+            f"subset_size={size} needs a dataset whose size is known, and this one's is not: "
+            "remove data.subset_size, or use fashion_mnist, image_folder or a TFDS dataset."
+        )
+    keep = tf.constant(subset_mask(count, size, seed))
+    subset = dataset.enumerate().filter(lambda i, _: tf.gather(keep, i))
+    subset = subset.map(lambda _, example: example)
+    return subset.apply(tf.data.experimental.assert_cardinality(size))
+
+
 def finish(
     dataset,
     *,
     batch_size,
     labels,
     seed=0,
+    subset_size=None,
+    subset_seed=0,
     shuffle=True,
     shuffle_buffer=10_000,
     cache=True,
@@ -99,6 +145,9 @@ def finish(
             `strategy.distribute_datasets_from_function`.
         labels: yield `(images, labels)` when True, `images` alone when False.
         seed: shuffle seed; the same seed gives the same sequence of batches.
+        subset_size: None, or train on a random subset of this many examples
+            (`take_subset`, seeded with `subset_seed`), chosen before anything else.
+        subset_seed: the seed that picks the subset.
         shuffle: shuffle (with `reshuffle_each_iteration`); False keeps the source order.
         shuffle_buffer: size of the shuffle buffer, in examples.
         cache: keep decoded examples in memory after the first pass.
@@ -116,6 +165,8 @@ def finish(
     """
     check_batch_size(batch_size)
     size = normalize_image_size(image_size)
+    if subset_size is not None:
+        dataset = take_subset(dataset, subset_size, subset_seed)
     if input_context is not None and input_context.num_input_pipelines > 1:
         dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
     count = int(dataset.cardinality())

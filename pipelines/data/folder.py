@@ -315,7 +315,8 @@ def image_folder(
         batch_size, labels, seed: as in `build_dataset`.
         channels: 1 or 3; None: 1 when every image is greyscale, else 3. Alpha is dropped.
         image_size: None (all images must have the same size) or int / (h, w) to resize.
-        **pipeline_kwargs: passed to `common.finish`.
+        **pipeline_kwargs: passed to `common.finish` (`subset_size`, `subset_seed`: the
+            subset is picked among the listed files, before the seeded shuffle).
 
     Raises:
         DataError: see `list_image_folder`, plus unreadable images (named), mixed sizes
@@ -335,6 +336,12 @@ def image_folder(
                     f"Images in {path} have different sizes: {files[0]} is "
                     f"{first[0]}x{first[1]}, {f} is {h[0]}x{h[1]}: set image_size to resize them."
                 )
+    subset_size = pipeline_kwargs.pop("subset_size", None)
+    subset_seed = pipeline_kwargs.pop("subset_seed", 0)
+    if subset_size is not None:  # picked in the folder's listed order, not a shuffled one
+        keep = common.subset_mask(len(files), subset_size, subset_seed)
+        files = [f for f, k in zip(files, keep) if k]
+        ids = None if ids is None else np.asarray(ids)[keep]
     if len(files) < batch_size:
         raise DataError(
             f"Image folder {path} holds {len(files)} images, fewer than batch_size={batch_size}."
