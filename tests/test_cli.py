@@ -166,7 +166,7 @@ def test_wrong_type_in_file(project, capsys):
 
 @pytest.mark.parametrize("overrides, match", [
     (["loss.name=wassersten"], "must be one of hinge, least_squares, minimax"),
-    (["model.name=gpt"], "Valid model names: began, biggan, dcgan, "),  # ... every preset
+    (["model.name=gpt"], "Valid model names: began, biggan, cyclegan, dcgan, "),  # ... every preset
     (["data.name=mnist_typo", "data.path="], "Valid datasets: ab_folder, arrays, captioned_folder, edges2fashion, fashion_inpaint, fashion_mnist"),
 ])
 def test_unknown_names_list_the_valid_ones(project, capsys, overrides, match):
