@@ -38,7 +38,13 @@ from tfgans import losses as losses_lib
 from tfgans.settings import Key, Setting
 from tfgans.training import noise as noise_lib
 from tfgans.training.image_pool import query_pool
-from tfgans.training.trainer import ExportSpec, Trainer, check_global_batch, first_batch
+from tfgans.training.trainer import (
+    ExportSpec,
+    Trainer,
+    check_global_batch,
+    first_batch,
+    predict_in_batches,
+)
 
 #: The stream of the history pools' draws in `noise_key(step, stream, side, draw)`.
 _POOL = 11
@@ -351,11 +357,8 @@ class CycleGAN(Trainer):
                 "sample() takes images of shape "
                 f"[N, {', '.join(map(str, self.image_shape))}]. Received: {images.shape}")
         generator = self.generator_ab if direction == "a_to_b" else self.generator_ba
-        out = [np.zeros((0, *self.image_shape), np.float32)]
-        for start in range(0, len(images), batch_size):
-            out.append(np.asarray(generator(images[start:start + batch_size], training=False),
-                                  np.float32))
-        return np.concatenate(out)
+        return predict_in_batches(lambda x: generator(x, training=False), (images,),
+                                  batch_size, self.image_shape)
 
     def preview(self):
         """(a, b) of the preview kept by `check_data` (empty before)."""

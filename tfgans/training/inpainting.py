@@ -38,7 +38,13 @@ from tfgans.losses.style import perceptual_loss, style_loss
 from tfgans.models.inpainting import center_mask, compose, generator_input
 from tfgans.settings import Key, Setting
 from tfgans.training.pix2pix import PREVIEW_SIZE
-from tfgans.training.trainer import ExportSpec, Trainer, check_global_batch, first_batch
+from tfgans.training.trainer import (
+    ExportSpec,
+    Trainer,
+    check_global_batch,
+    first_batch,
+    predict_in_batches,
+)
 
 RECONSTRUCTIONS = ("l1", "l2")
 LOCAL_CROPS = ("bbox", "fixed")
@@ -392,12 +398,12 @@ class Inpainting(Trainer):
             raise ValueError(f"sample() takes masks of shape [N, {h}, {w}, 1] or [{h}, {w}, 1]. "
                              f"Received: {masks.shape}")
         generator = self.inference_network("generator")
-        out = [np.zeros((0, *self.image_shape), np.float32)]
-        for start in range(0, len(images), batch_size):
-            x, m = images[start:start + batch_size], masks[start:start + batch_size]
+
+        def fill(x, m):
             raw = generator(generator_input(tf.constant(x), tf.constant(m)), training=False)
-            out.append(np.asarray(compose(x, m, raw), np.float32))
-        return np.concatenate(out)
+            return compose(x, m, raw)
+
+        return predict_in_batches(fill, (images, masks), batch_size, self.image_shape)
 
     def preview(self):
         """(sources, targets, masks) of the preview kept by `check_data` (empty before)."""

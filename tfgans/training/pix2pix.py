@@ -31,7 +31,13 @@ import tensorflow as tf
 from tfgans import losses as losses_lib
 from tfgans.settings import Key, Setting
 from tfgans.training import noise as noise_lib
-from tfgans.training.trainer import ExportSpec, Trainer, check_global_batch, first_batch
+from tfgans.training.trainer import (
+    ExportSpec,
+    Trainer,
+    check_global_batch,
+    first_batch,
+    predict_in_batches,
+)
 
 #: The stream of the dropout draws in `noise_key(step, stream, layer)`.
 _DROPOUT = 7
@@ -260,11 +266,8 @@ class Pix2Pix(Trainer):
                 "sample() takes source images of shape "
                 f"[N, {', '.join(map(str, self.source_shape))}]. Received: {images.shape}")
         generator = self.inference_network("generator")
-        out = [np.zeros((0, *self.image_shape), np.float32)]
-        for start in range(0, len(images), batch_size):
-            out.append(np.asarray(generator(images[start:start + batch_size], training=False),
-                                  np.float32))
-        return np.concatenate(out)
+        return predict_in_batches(lambda x: generator(x, training=False), (images,),
+                                  batch_size, self.image_shape)
 
     def preview(self):
         """(sources, targets) of the preview kept by `check_data` (empty before)."""

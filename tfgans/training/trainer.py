@@ -34,6 +34,7 @@ class MyFamily(tfgans.training.Trainer):
 import dataclasses
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras.src.saving import serialization_lib
 
@@ -150,6 +151,16 @@ class StopOnNonFinite(keras.callbacks.Callback):
                 "zeroed, so the weights stay finite. Lower the learning rates, or use a "
                 "gradient penalty."
             )
+
+
+def predict_in_batches(fn, inputs, batch_size, out_shape):
+    """`fn(*batch)` on each `batch_size` slice of the arrays `inputs` (all of length N),
+    concatenated as float32 NumPy [N, *out_shape] (empty for N = 0): the batched inference
+    of the image -> image trainers' `sample`."""
+    out = [np.zeros((0, *out_shape), np.float32)]
+    for start in range(0, len(inputs[0]), batch_size):
+        out.append(np.asarray(fn(*(x[start:start + batch_size] for x in inputs)), np.float32))
+    return np.concatenate(out)
 
 
 def first_batch(data, batch_size=None):
