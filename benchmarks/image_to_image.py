@@ -132,6 +132,15 @@ def pix2pix(args):
           f"{'at step ' + str(first_half) if first_half else 'not reached'} "
           f"(measured every {args.chunk} steps on {args.num_samples} held-out pairs); "
           f"load average {load_average()}")
+    if args.grid:
+        from tfgans.callbacks import image_grid, write_png
+
+        sources, targets = next(iter(edges2fashion(8, split="test", shuffle=False)))
+        columns = trainer.grid_columns(sources.numpy(), trainer.sample(sources.numpy()),
+                                       targets.numpy())
+        write_png(args.grid, image_grid(np.stack(columns, axis=1).reshape(-1, 28, 28, 1),
+                                        columns=len(columns)))
+        print(f"Grid (edges | pix2pix | target): {args.grid}")
 
 
 def cyclegan(args):
@@ -363,7 +372,8 @@ def main(argv=None):
     parser.add_argument("--adversarial-steps", type=int, default=500, help="srgan")
     parser.add_argument("--blocks", type=int, default=4, help="srgan: residual blocks")
     parser.add_argument("--lr", type=float, default=1e-4, help="srgan: both learning rates")
-    parser.add_argument("--grid", help="cyclegan: a PNG grid of held-out sneakers -> boots; "
+    parser.add_argument("--grid", help="pix2pix: held-out edges | output | target; "
+                        "cyclegan: a PNG grid of held-out sneakers -> boots; "
                         "srgan: a held-out grid PNG; inpainting: masked | output | "
                         "target")
     args = parser.parse_args(argv)
