@@ -64,6 +64,17 @@ def _table(rows):
     return "\n".join(lines)
 
 
+def _write_paired_grid(trainer, pairs, path):
+    """A PNG of the trainer's grid columns (source | output | target, ...) for the first
+    batch of held-out `(source, target)` pairs."""
+    from tfgans.callbacks import image_grid, write_png
+
+    sources, targets = (x.numpy() for x in next(iter(pairs)))
+    columns = trainer.grid_columns(sources, trainer.sample(sources), targets)
+    write_png(path, image_grid(np.stack(columns, axis=1).reshape(-1, 28, 28, 1),
+                               columns=len(columns)))
+
+
 def pix2pix(args):
     import keras
 
@@ -133,13 +144,7 @@ def pix2pix(args):
           f"(measured every {args.chunk} steps on {args.num_samples} held-out pairs); "
           f"load average {load_average()}")
     if args.grid:
-        from tfgans.callbacks import image_grid, write_png
-
-        sources, targets = next(iter(edges2fashion(8, split="test", shuffle=False)))
-        columns = trainer.grid_columns(sources.numpy(), trainer.sample(sources.numpy()),
-                                       targets.numpy())
-        write_png(args.grid, image_grid(np.stack(columns, axis=1).reshape(-1, 28, 28, 1),
-                                        columns=len(columns)))
+        _write_paired_grid(trainer, edges2fashion(8, split="test", shuffle=False), args.grid)
         print(f"Grid (edges | pix2pix | target): {args.grid}")
 
 
@@ -229,7 +234,6 @@ def srgan(args):
     from pipelines import config as config_lib
     from pipelines import run
     from pipelines.data import fashion_x4
-    from tfgans.callbacks import image_grid, write_png
     from tfgans.metrics import evaluate_translation
 
     steps = args.pretrain_steps + args.adversarial_steps
@@ -270,11 +274,7 @@ def srgan(args):
           f"{pretrained['fid']:.2f} pretrained-only ({lower}); {args.num_samples} held-out "
           f"pairs; load average {load_average()}")
     if args.grid:
-        sources, targets = next(iter(fashion_x4(8, split="test", shuffle=False)))
-        columns = trainer.grid_columns(sources.numpy(), trainer.sample(sources.numpy()),
-                                       targets.numpy())
-        grid = np.stack(columns, axis=1).reshape(-1, 28, 28, 1)
-        write_png(args.grid, image_grid(grid, columns=len(columns)))
+        _write_paired_grid(trainer, fashion_x4(8, split="test", shuffle=False), args.grid)
         print(f"grid: {args.grid}")
 
 
