@@ -316,17 +316,36 @@ def test_with_layer_normalization():
 
 def test_normalize_layer_switch():
     kinds = {"none": keras.layers.Dense, "spectral": keras.layers.SpectralNormalization,
-             "weight": layers.WeightNormalization, "layer": layers.WithLayerNormalization}
+             "weight": layers.WeightNormalization, "layer": layers.WithLayerNormalization,
+             "orthonormal": keras.layers.Dense}
     assert tuple(kinds) == layers.NORMALIZATIONS
     for kind, cls in kinds.items():
         dense = keras.layers.Dense(2)
         wrapped = layers.normalize_layer(dense, kind)
-        assert type(wrapped) is cls and (kind == "none" or wrapped.layer is dense)
+        assert type(wrapped) is cls
+        assert wrapped is dense if kind in ("none", "orthonormal") else wrapped.layer is dense
         assert tuple(wrapped(normal(3, 4), training=True).shape) == (3, 2)
     with pytest.raises(ValueError, match=r"`kind` must be one of .*Received: kind='batch'"):
         layers.normalize_layer(keras.layers.Dense(2), "batch")
     with pytest.raises(ValueError, match=r"`norm` must be one of .*Received: norm=None"):
         layers.check_normalization(None)
+
+
+def test_orthonormal_switch_is_the_kernel_regularizer_in_losses():
+    conv = layers.normalize_layer(keras.layers.Conv2D(3, 2), "orthonormal")
+    assert isinstance(conv.kernel_regularizer, layers.OrthonormalRegularizer)
+    assert conv.kernel_regularizer.beta == layers.normalization.ORTHONORMAL_BETA == 1e-4
+    conv(normal(1, 4, 4, 2))
+    w = np.asarray(conv.kernel).reshape(-1, 3)  # [2 * 2 * 2, 3]
+    by_hand = 1e-4 * np.sum((w.T @ w - np.eye(3)) ** 2)
+    assert len(conv.losses) == 1
+    np.testing.assert_allclose(float(conv.losses[0]), by_hand, rtol=1e-5)
+    # Unregularized kinds leave `losses` empty.
+    assert not layers.normalize_layer(keras.layers.Dense(2), "none").losses
+    built = keras.layers.Dense(2)
+    built.build((None, 3))
+    with pytest.raises(ValueError, match="needs an unbuilt layer"):
+        layers.normalize_layer(built, "orthonormal")
 
 
 # --- Serialization and mixed precision -----------------------------------------------------

@@ -130,7 +130,8 @@ def test_attention_and_generator_spectral_norm(family):
     g.attention.gamma.assign(0.0)
 
 
-WRAPPERS = {"none": (), "weight": layers.WeightNormalization, "layer": layers.WithLayerNormalization}
+WRAPPERS = {"none": (), "weight": layers.WeightNormalization, "layer": layers.WithLayerNormalization,
+            "orthonormal": ()}
 
 
 @pytest.mark.parametrize("norm", list(WRAPPERS))
@@ -142,8 +143,16 @@ def test_discriminator_norm_switch(norm):
     convs = [l for l in inner if type(l) is keras.layers.Conv2D]
     normalized = [l.layer for l in inner if isinstance(l, WRAPPERS[norm])]
     assert len(convs) == 9
-    assert set(map(id, normalized)) == (set() if norm == "none" else set(map(id, convs)))
+    assert set(map(id, normalized)) == (
+        set(map(id, convs)) if norm in ("weight", "layer") else set())
     assert not any(isinstance(l, keras.layers.SpectralNormalization) for l in inner)
+    # "orthonormal": every convolution's kernel regularised, the sum in d.losses.
+    regularized = [l for l in convs if isinstance(l.kernel_regularizer, layers.OrthonormalRegularizer)]
+    assert len(regularized) == (9 if norm == "orthonormal" else 0)
+    assert len(d.losses) == len(regularized)
+    if norm == "orthonormal":
+        expected = sum(float(layers.orthonormal_regularization(l.kernel)) for l in convs)
+        np.testing.assert_allclose(float(sum(d.losses)), expected, rtol=1e-5)
 
 
 def test_biggan_hierarchical_latent():

@@ -178,7 +178,7 @@ def test_configs_resolve_to_the_papers_settings():
 def test_discriminator_norm_switch_and_bad_values_name_the_key():
     from pipelines import config as config_lib
 
-    for norm in ("spectral", "weight", "layer", "none"):
+    for norm in ("spectral", "weight", "layer", "none", "orthonormal"):
         config = config_lib.config_from_dict(
             {"model": {"name": "sngan", "width": 4, "discriminator_norm": norm}},
             check_names=False)

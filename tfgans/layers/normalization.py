@@ -1,12 +1,17 @@
-"""Discriminator normalizations behind one switch: none, spectral, weight or layer."""
+"""Discriminator normalizations behind one switch: none, spectral, weight, layer or
+orthonormal (regularization)."""
 
 import keras
 from keras import ops
 
+from tfgans.layers.orthogonal import OrthonormalRegularizer
 from tfgans.layers.spectral import maybe_spectral_norm
 
 #: The kinds `normalize_layer` accepts.
-NORMALIZATIONS = ("none", "spectral", "weight", "layer")
+NORMALIZATIONS = ("none", "spectral", "weight", "layer", "orthonormal")
+
+#: The weight `beta` of the "orthonormal" kind's `||W^T W - I||_F^2` per kernel.
+ORTHONORMAL_BETA = 1e-4
 
 _TRANSPOSED = (
     keras.layers.Conv1DTranspose,
@@ -32,6 +37,10 @@ def normalize_layer(layer, kind, power_iterations=1):
     - `"weight"`: `WeightNormalization(layer)` (Salimans & Kingma, 2016).
     - `"layer"`: `WithLayerNormalization(layer)`: the layer's outputs layer-normalized
       per example (as in the WGAN-GP critic, which must not use batch normalization).
+    - `"orthonormal"`: `layer` itself with `OrthonormalRegularizer(ORTHONORMAL_BETA)` as
+      its kernel regularizer (Brock et al., 2017; the fourth method Miyato et al. 2018
+      compare): `beta * ||W^T W - I||_F^2` lands in the network's `losses`, which the
+      trainers add to the discriminator's loss. `layer` must not be built yet.
 
     Every result takes `training=` like a spectrally normalized layer does.
 
@@ -54,6 +63,12 @@ def normalize_layer(layer, kind, power_iterations=1):
         return WeightNormalization(layer, dtype=layer.dtype_policy, name=f"wn_{layer.name}")
     if kind == "layer":
         return WithLayerNormalization(layer, dtype=layer.dtype_policy, name=f"ln_{layer.name}")
+    if kind == "orthonormal":
+        if layer.built:
+            raise ValueError(
+                f"normalize_layer(kind='orthonormal') needs an unbuilt layer; {layer.name!r} "
+                "is built already, so its kernel exists without the regularizer.")
+        layer.kernel_regularizer = OrthonormalRegularizer(ORTHONORMAL_BETA)
     return layer
 
 

@@ -151,7 +151,7 @@ def _resnet_keys(generator_spectral_norm, **extra):
         "discriminator_norm": Key(
             "spectral", "str", choices=NORMALIZATIONS,
             doc="normalisation of every discriminator layer: spectral (Miyato et al. 2018), "
-            "weight, layer or none"),
+            "weight, layer, orthonormal (regularisation, beta 1e-4) or none"),
         "generator_spectral_norm": Key(generator_spectral_norm, "bool",
                                        doc="spectral norm in the generator too"),
         "synchronized_bn": Key(True, "bool",

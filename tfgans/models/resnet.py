@@ -419,7 +419,8 @@ class ResNetDiscriminator(keras.Model):
     "real"). No batch normalization, so any gradient penalty applies.
 
     `norm` normalizes every convolution (`tfgans.layers.normalize_layer`): "spectral"
-    (SNGAN, the default: every layer, the head included), "weight", "layer" or "none";
+    (SNGAN, the default: every layer, the head included), "weight", "layer",
+    "orthonormal" (a kernel regularizer: `losses` holds it) or "none";
     the head is spectrally normalized only with "spectral". With
     `attention_resolution`, a `SelfAttention` block follows the residual block that
     outputs that size (SAGAN, BigGAN), its convolutions spectrally normalized with
