@@ -7,13 +7,12 @@ from a TensorFlow-only process."""
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tf_only import run_tf_only
 
 import tfgans
 import tfgans.models
@@ -228,29 +227,19 @@ def test_cli_train_translate_evaluate_export_and_serve_both_ways(tmp_path, capsy
 
     # export; serve from a process with only TensorFlow: 4 signatures, both directions,
     # agreeing with each other and with `tfgans translate` (8-bit PNGs: within 1.5 / 255).
-    assert cli.main(["export", run, "--export-dir", str(tmp_path / "served")]) == 0
-    np.save(tmp_path / "inputs.npy", np.stack([(a.numpy() + 1) / 2, (b.numpy() + 1) / 2]))
-    script = f"""
-import glob, sys
-for name in ("keras", "tf_keras", "tfgans", "pipelines"):
-    sys.modules[name] = None  # TensorFlow only
-import numpy as np, tensorflow as tf
-m = tf.saved_model.load(glob.glob({str(tmp_path / "served")!r} + "/*/saved_model.pb")[0][:-15])
-inputs = np.load({str(tmp_path / "inputs.npy")!r}).astype("float32")
+    assert cli.main(["export", run, "--export-dir", str(tmp_path / "served"), "--version", "1"]) == 0
+    report, arrays = run_tf_only(r'''
 served, pngs = [], []
 for side, suffix in (("a", ""), ("b", "_b_to_a")):
-    x = inputs["ab".index(side)]
+    x = inputs["images"]["ab".index(side)]
     served.append(m.signatures["serving_default" + suffix](images=tf.constant(x))["images"])
-    raw = [open({str(tmp_path / "in")!r} + f"/{{side}}{{i}}.png", "rb").read() for i in range(2)]
-    back = m.signatures["translate" + suffix](png_bytes=tf.constant(raw))["png_bytes"].numpy()
-    pngs.append(np.stack([tf.io.decode_png(p).numpy() for p in back]))
-np.save({str(tmp_path / "served.npy")!r}, np.stack(served))
-np.save({str(tmp_path / "pngs.npy")!r}, np.stack(pngs))
-"""
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    served, pngs = np.load(tmp_path / "served.npy"), np.load(tmp_path / "pngs.npy")
+    raw = tf.constant([read(f"in/{side}{i}.png") for i in range(2)])
+    pngs.append(decode(m.signatures["translate" + suffix](png_bytes=raw)["png_bytes"].numpy()))
+arrays = {"served": np.stack(served), "pngs": np.stack(pngs)}
+''', tmp_path / "served" / "1", tmp_path,
+        images=np.stack([(a.numpy() + 1) / 2, (b.numpy() + 1) / 2]).astype("float32"))
+    assert not {"keras", "tfgans", "pipelines"} & set(report["loaded"])
+    served, pngs = arrays["served"], arrays["pngs"]
     assert served.shape == pngs.shape == (2, 2, 28, 28, 1)
     np.testing.assert_allclose(pngs / 255.0, served, atol=1.5 / 255)
     np.testing.assert_array_equal(pngs[0, 1], outs["a_to_b"])

@@ -7,13 +7,12 @@ process. 1 vs 2 replicas: tests/test_trainer_contract_replicas.py."""
 
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tf_only import run_tf_only
 
 import tfgans
 import tfgans.models
@@ -289,31 +288,18 @@ def test_cli_train_translate_evaluate_export_and_serve(tmp_path, capsys):
 
     # export, then serve from a process with only TensorFlow: the three signatures agree
     # with each other and with `tfgans translate` (8-bit PNGs: within 1.5 / 255).
-    assert cli.main(["export", run, "--export-dir", str(tmp_path / "served")]) == 0
-    np.save(tmp_path / "images.npy", pixels.astype(np.float32) / 255.0)
-    script = f"""
-import glob, sys
-for name in ("keras", "tf_keras", "tfgans", "pipelines"):
-    sys.modules[name] = None  # TensorFlow only
-import numpy as np, tensorflow as tf
-m = tf.saved_model.load(glob.glob({str(tmp_path / "served")!r} + "/*/saved_model.pb")[0][:-15])
-images = np.load({str(tmp_path / "images.npy")!r})
-hole = tf.io.decode_png(open({str(tmp_path / "hole.png")!r}, "rb").read()).numpy()
+    assert cli.main(["export", run, "--export-dir", str(tmp_path / "served"), "--version", "1"]) == 0
+    report, served = run_tf_only(r'''
+hole = tf.io.decode_png(read("hole.png")).numpy()
 masks = np.repeat((hole > 127).astype("float32")[None], 2, 0)
-out = m.signatures["serving_default"](images=tf.constant(images), masks=tf.constant(masks))
-pngs = [open({str(tmp_path)!r} + f"/in{{i}}.png", "rb").read() for i in range(2)]
-centre = m.signatures["translate"](png_bytes=tf.constant(pngs))["png_bytes"].numpy()
+out = m.signatures["serving_default"](images=tf.constant(inputs["images"]), masks=tf.constant(masks))
+pngs = tf.constant([read(f"in{i}.png") for i in range(2)])
+centre = m.signatures["translate"](png_bytes=pngs)["png_bytes"].numpy()
 masked = m.signatures["translate_masked"](
-    png_bytes=tf.constant(pngs), mask_png_bytes=tf.constant([open({str(tmp_path / "hole.png")!r},
-    "rb").read()] * 2))["png_bytes"].numpy()
-decode = lambda bs: np.stack([tf.io.decode_png(b).numpy() for b in bs])
-np.savez({str(tmp_path / "served.npz")!r}, images=out["images"].numpy(), centre=decode(centre),
-         masked=decode(masked))
-"""
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    served = np.load(tmp_path / "served.npz")
+    png_bytes=pngs, mask_png_bytes=tf.constant([read("hole.png")] * 2))["png_bytes"].numpy()
+arrays = {"images": out["images"].numpy(), "centre": decode(centre), "masked": decode(masked)}
+''', tmp_path / "served" / "1", tmp_path, images=pixels.astype(np.float32) / 255.0)
+    assert not {"keras", "tfgans", "pipelines"} & set(report["loaded"])
     assert served["images"].shape == served["masked"].shape == (2, 28, 28, 1)
     np.testing.assert_allclose(served["masked"] / 255.0, served["images"], atol=1.5 / 255)
     np.testing.assert_array_equal(served["masked"][1], by_mask)

@@ -6,13 +6,12 @@ called from a TensorFlow-only process. 1 vs 2 replicas: tests/test_trainer_contr
 import json
 import math
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tf_only import check_translator_export
 
 import tfgans
 import tfgans.models
@@ -220,25 +219,6 @@ def test_cli_train_translate_evaluate_export_and_serve(tmp_path, capsys):
 
     # export, then serve from a process with only TensorFlow: both signatures agree, and
     # give what `tfgans translate` wrote (8-bit PNGs: within 1.5 / 255).
-    assert cli.main(["export", run, "--export-dir", str(tmp_path / "served")]) == 0
-    np.save(tmp_path / "sources.npy", (edges.numpy() + 1) / 2)
-    script = f"""
-import glob, sys
-for name in ("keras", "tf_keras", "tfgans", "pipelines"):
-    sys.modules[name] = None  # TensorFlow only
-import numpy as np, tensorflow as tf
-m = tf.saved_model.load(glob.glob({str(tmp_path / "served")!r} + "/*/saved_model.pb")[0][:-15])
-images = np.load({str(tmp_path / "sources.npy")!r}).astype("float32")
-out = m.signatures["serving_default"](images=tf.constant(images))["images"].numpy()
-pngs = [open({str(tmp_path / "edges")!r} + f"/in{{i}}.png", "rb").read() for i in range(2)]
-back = m.signatures["translate"](png_bytes=tf.constant(pngs))["png_bytes"].numpy()
-np.save({str(tmp_path / "out.npy")!r}, out)
-np.save({str(tmp_path / "png.npy")!r}, np.stack([tf.io.decode_png(b).numpy() for b in back]))
-"""
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    served, pngs = np.load(tmp_path / "out.npy"), np.load(tmp_path / "png.npy")
-    assert served.shape == pngs.shape == (2, 28, 28, 1)
-    np.testing.assert_allclose(pngs / 255.0, served, atol=1.5 / 255)
-    np.testing.assert_array_equal(pngs[1], translated)
+    assert cli.main(["export", run, "--export-dir", str(tmp_path / "served"), "--version", "1"]) == 0
+    check_translator_export(tmp_path / "served" / "1", tmp_path, (edges.numpy() + 1) / 2,
+                            [f"edges/in{i}.png" for i in range(2)], translated)

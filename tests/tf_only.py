@@ -12,7 +12,8 @@ import sysconfig
 import numpy as np
 
 #: Before the body: `m` (the loaded export), `inputs` (the arrays given), `report` (with
-#: whether tfgans is findable and each signature's input names).
+#: whether tfgans is findable and each signature's input names), `read(path)` and
+#: `decode(png_bytes_list)`. The body runs in the work directory.
 HEAD = r'''
 import importlib.util, json, os, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -25,6 +26,15 @@ report = {"tfgans_findable": importlib.util.find_spec("tfgans") is not None}
 inputs = dict(np.load(inputs_path))
 m = tf.saved_model.load(export_dir)
 report["signatures"] = {k: sorted(f.structured_input_signature[1]) for k, f in m.signatures.items()}
+
+
+def read(path):  # a file's bytes (relative paths: the work directory)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def decode(pngs):  # PNG bytes -> uint8 [N, H, W, C]
+    return np.stack([tf.io.decode_png(p).numpy() for p in pngs])
 '''
 #: After the body (which fills `arrays`, a dict of NumPy arrays, and `report`).
 FOOT = r'''
@@ -54,3 +64,26 @@ def run_tf_only(body, export_dir, work_dir, **inputs):
     with open(os.path.join(work_dir, "report.json")) as f:
         report = json.load(f)
     return report, dict(np.load(os.path.join(work_dir, "arrays.npz")))
+
+
+_TRANSLATE = r'''
+out = m.signatures["serving_default"](images=tf.constant(inputs["images"]))["images"].numpy()
+pngs = tf.constant([read(str(path)) for path in inputs["png_paths"]])
+arrays = {"out": out, "png": decode(m.signatures["translate"](png_bytes=pngs)["png_bytes"].numpy())}
+'''
+
+
+def check_translator_export(export_dir, work_dir, images, png_paths, translated):
+    """Serves a paired translator's export (pix2pix, SRGAN) from a TensorFlow-only process:
+    `serving_default` on `images` (float32 in [0, 1]) and `translate` on the PNG files
+    `png_paths` (relative to `work_dir`, the same images) agree within 8-bit rounding
+    (1.5 / 255), and the last PNG's output equals `translated` (what `tfgans translate`
+    wrote for it)."""
+    report, arrays = run_tf_only(_TRANSLATE, export_dir, work_dir,
+                                 images=np.asarray(images, np.float32),
+                                 png_paths=np.array(png_paths))
+    assert not {"keras", "tfgans", "pipelines"} & set(report["loaded"]), report["loaded"]
+    served, pngs = arrays["out"], arrays["png"]
+    assert served.shape == pngs.shape == (len(images), *np.shape(translated))
+    np.testing.assert_allclose(pngs / 255.0, served, atol=1.5 / 255)
+    np.testing.assert_array_equal(pngs[-1], translated)

@@ -41,7 +41,7 @@ from tfgans.training.image_pool import query_pool
 from tfgans.training.trainer import (
     ExportSpec,
     Trainer,
-    check_global_batch,
+    check_image_pair_spec,
     first_batch,
     predict_in_batches,
 )
@@ -310,18 +310,9 @@ class CycleGAN(Trainer):
             f"dataset (data.name sneaker2boot or unpaired_folder). Received: {received}")
 
     def check_batch(self, element_spec):
-        if not (isinstance(element_spec, (tuple, list)) and len(element_spec) == 2
-                and all(isinstance(s, tf.TensorSpec) and s.shape.rank == 4
-                        for s in element_spec)):
-            raise self._batch_error(element_spec)
-        for spec in element_spec:
-            if tuple(spec.shape[1:]) != self.image_shape:
-                raise self._batch_error(
-                    f"{'x'.join(map(str, spec.shape[1:]))} images; for another size set "
-                    "data.image_size, or retrain")
-        batch = element_spec[0].shape[0]
-        check_global_batch(batch, self.distribute_strategy.num_replicas_in_sync)
-        return batch
+        return check_image_pair_spec(element_spec, (self.image_shape, self.image_shape),
+                                     self.distribute_strategy.num_replicas_in_sync,
+                                     self._batch_error)
 
     def check_data(self, data, batch_size=None):
         """Checks the first batch ((a, b), of this shape) and keeps its first examples as

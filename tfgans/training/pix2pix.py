@@ -34,7 +34,7 @@ from tfgans.training import noise as noise_lib
 from tfgans.training.trainer import (
     ExportSpec,
     Trainer,
-    check_global_batch,
+    check_image_pair_spec,
     first_batch,
     predict_in_batches,
 )
@@ -218,18 +218,9 @@ class Pix2Pix(Trainer):
             f"(data.name {self.DATASETS}). Received: {received}")
 
     def check_batch(self, element_spec):
-        if not (isinstance(element_spec, (tuple, list)) and len(element_spec) == 2
-                and all(isinstance(s, tf.TensorSpec) and s.shape.rank == 4
-                        for s in element_spec)):
-            raise self._batch_error(element_spec)
-        for spec, shape in zip(element_spec, (self.source_shape, self.image_shape)):
-            if tuple(spec.shape[1:]) != shape:
-                raise self._batch_error(
-                    f"{'x'.join(map(str, spec.shape[1:]))} images; for another size set "
-                    "data.image_size, or retrain")
-        batch = element_spec[0].shape[0]
-        check_global_batch(batch, self.distribute_strategy.num_replicas_in_sync)
-        return batch
+        return check_image_pair_spec(element_spec, (self.source_shape, self.image_shape),
+                                     self.distribute_strategy.num_replicas_in_sync,
+                                     self._batch_error)
 
     def check_data(self, data, batch_size=None):
         """Checks the first batch (pairs, of this shape) and keeps its first examples as the

@@ -112,6 +112,26 @@ def check_global_batch(batch_size, num_replicas):
         )
 
 
+def check_image_pair_spec(element_spec, shapes, num_replicas, error):
+    """Checks a dataset's element spec is a pair of image batches [batch, *shape] with
+    `shapes` (one per element) and returns the batch size (None when unknown).
+
+    `error(received)` makes the trainer's one-line ValueError; the batch must also split
+    across `num_replicas` (`check_global_batch`). Paired (pix2pix) and unpaired (CycleGAN)
+    translators share this.
+    """
+    if not (isinstance(element_spec, (tuple, list)) and len(element_spec) == 2
+            and all(isinstance(s, tf.TensorSpec) and s.shape.rank == 4 for s in element_spec)):
+        raise error(element_spec)
+    for spec, shape in zip(element_spec, shapes):
+        if tuple(spec.shape[1:]) != tuple(shape):
+            raise error(f"{'x'.join(map(str, spec.shape[1:]))} images; for another size set "
+                        "data.image_size, or retrain")
+    batch = element_spec[0].shape[0]
+    check_global_batch(batch, num_replicas)
+    return batch
+
+
 def all_finite(tensors):
     """True when every element of every tensor is finite."""
     return tf.reduce_all(
