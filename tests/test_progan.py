@@ -158,6 +158,21 @@ def test_drift_term_by_hand():
         _trainer(-1.0)
 
 
+def test_generate_clips_the_linear_output_to_the_image_range():
+    """The to-RGB layers are linear (as in the paper), so raw outputs can leave [-1, 1];
+    `generate` clips them as the export does, and the metrics' extractors accept them."""
+    gan = _trainer(0.0)
+    for layer in gan.generator.to_rgb:
+        kernel = layer.kernel if hasattr(layer, "kernel") else layer.weights[0]
+        kernel.assign(kernel * 50.0)  # raw outputs far outside [-1, 1]
+    noise = tfgans.training.sample_noise(16, LATENT, seed=3)
+    raw = gan.inference_generator(noise, training=False).numpy()
+    assert raw.min() < -1.5 and raw.max() > 1.5
+    out = gan.generate_from_noise(noise)
+    np.testing.assert_array_equal(out, np.clip(raw, -1.0, 1.0))
+    np.testing.assert_array_equal(gan.generate(16, seed=3), out)
+
+
 def state(trainer):
     return [np.asarray(v) for vs in trainer.checkpoint_items().values() for v in vs]
 

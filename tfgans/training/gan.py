@@ -793,7 +793,10 @@ class GAN(Trainer):
 
     def generate_from_noise(self, noise, labels=None, batch_size=256):
         """Images in [-1, 1] from the (EMA) generator for given noise [N, latent_dim]
-        (e.g. interpolated: `tfgans.latent`); `labels` as for `generate`."""
+        (e.g. interpolated: `tfgans.latent`); `labels` as for `generate`.
+
+        The outputs are clipped to [-1, 1], as the export clips them: a generator with a
+        linear output (Progressive GAN's to-RGB layers) can overshoot the range."""
         noise = tf.convert_to_tensor(noise, tf.float32)
         if noise.shape.rank != 2 or noise.shape[-1] != self.latent_dim:
             raise ValueError(f"`noise` must be [N, latent_dim={self.latent_dim}]. Received "
@@ -809,7 +812,7 @@ class GAN(Trainer):
             lab = None if labels is None else labels[start:end]
             out = self.inference_generator(self._g_inputs(noise[start:end], lab), training=False)
             outputs.append(tf.cast(out, tf.float32).numpy())
-        return np.concatenate(outputs, axis=0)
+        return np.clip(np.concatenate(outputs, axis=0), -1.0, 1.0)
 
 
 def network_losses(network):
