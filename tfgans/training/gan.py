@@ -219,6 +219,9 @@ class GAN(Trainer):
 
     #: The networks that get an optimizer, in order.
     TRAINED = ("generator", "discriminator")
+    #: `generate` clips its outputs to this (low, high); None (the default): returned as
+    #: the generator gives them (a tanh generator is in [-1, 1] already).
+    output_range = None
 
     resolve_settings = staticmethod(stabilisers_lib.extend_resolve(resolve_settings))
 
@@ -795,8 +798,9 @@ class GAN(Trainer):
         """Images in [-1, 1] from the (EMA) generator for given noise [N, latent_dim]
         (e.g. interpolated: `tfgans.latent`); `labels` as for `generate`.
 
-        The outputs are clipped to [-1, 1], as the export clips them: a generator with a
-        linear output (Progressive GAN's to-RGB layers) can overshoot the range."""
+        With `output_range` set (ProGAN: [-1, 1]) the outputs are clipped to it, as the
+        export clips images: a generator with a linear output (Progressive GAN's to-RGB
+        layers) can overshoot the range."""
         noise = tf.convert_to_tensor(noise, tf.float32)
         if noise.shape.rank != 2 or noise.shape[-1] != self.latent_dim:
             raise ValueError(f"`noise` must be [N, latent_dim={self.latent_dim}]. Received "
@@ -812,7 +816,10 @@ class GAN(Trainer):
             lab = None if labels is None else labels[start:end]
             out = self.inference_generator(self._g_inputs(noise[start:end], lab), training=False)
             outputs.append(tf.cast(out, tf.float32).numpy())
-        return np.clip(np.concatenate(outputs, axis=0), -1.0, 1.0)
+        outputs = np.concatenate(outputs, axis=0)
+        if self.output_range is not None:
+            outputs = np.clip(outputs, *self.output_range)
+        return outputs
 
 
 def network_losses(network):

@@ -127,6 +127,9 @@ class ProGAN(GAN):
             "(epsilon_drift, Karras et al. 2018)")),
     )
 
+    #: The to-RGB layers are linear (as in the paper): `generate` clips to the image range.
+    output_range = (-1.0, 1.0)
+
     def __init__(self, generator, discriminator, latent_dim=None, num_classes=None,
                  ema_decay=None, seed=0, fade_steps=2000, stabilize_steps=2000, **kwargs):
         if num_classes is not None:
