@@ -1,6 +1,7 @@
 """Configs: defaults, YAML, --set overrides, paths, round trip, and every bad input."""
 
 import os
+import re
 
 import pytest
 import yaml
@@ -58,6 +59,31 @@ def test_default_experiment_file():
     config = load_config(DEFAULT_CONFIG)
     assert config.model.name == "dcgan" and config.loss.name == "wasserstein"
     assert config.loss.gradient_penalty == 10.0 and config.data.name == "fashion_mnist"
+
+
+def test_make_demo_trains_the_recipe_searchs_demo_cell_then_exports():
+    """Issue 18: the demo's recipe (benchmarks/recipe.py's DEMO_CELL) is the config that
+    `make demo` runs, for DEMO_STEPS steps, and the demo still ends with the export and
+    the summary note."""
+    from benchmarks import recipe
+
+    makefile = open(os.path.join(REPO, "Makefile")).read()
+    variables = dict(re.findall(r"^(DEMO_\w+) \?= (\S+)$", makefile, re.M))
+    demo = load_config(os.path.join(REPO, variables["DEMO_CONFIG"]))
+    cell = recipe.cell_config(recipe.DEMO_CELL)
+    for section in ("model", "data", "loss", "optimizer", "distribute"):
+        assert getattr(demo, section) == getattr(cell, section), section
+    for key in ("seed", "ema", "jit_compile", "steps_per_execution", "mixed_precision"):
+        assert getattr(demo.train, key) == getattr(cell.train, key), key
+    assert demo.train.steps == int(variables["DEMO_STEPS"])
+    target = makefile.split("\ndemo:")[1].split("\n\n")[0]
+    train = target.index("pipelines.cli train $(DEMO_CONFIG) --model-dir $(DEMO_DIR)")
+    export = target.index("pipelines.cli export $(DEMO_DIR) --export-dir $(DEMO_EXPORT)")
+    assert train < export < target.index('echo "make demo: done in')
+    assert "--set" not in target.replace("--set train.steps=$(DEMO_STEPS)", "")
+    with open(os.path.join(REPO, variables["DEMO_CONFIG"])) as f:
+        head = f.read().split("\n\n")[0]
+    assert "Time on 2 CPU cores" in head and "Reaches: FID" in head and "pending" not in head
 
 
 def test_a_file_names_only_what_differs(tmp_path):

@@ -229,8 +229,9 @@ def test_xla_default_follows_the_cpu_table(tmp_path):
     a CPU-only machine (tfgans.training.AUTO_JIT_ON_CPU holds the table); the demo's small
     network gains and sets it explicitly."""
     assert tfgans.training.AUTO_JIT_ON_CPU is False
-    assert "--set train.jit_compile=true" in open(os.path.join(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Makefile")).read()
+    demo = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "configs", "demo_fashion_mnist.yaml")
+    assert config_lib.load_config(demo).train.jit_compile is True
     g, d = MLPGenerator((4, 4, 1), 4, hidden_units=(8,)), MLPDiscriminator(hidden_units=(8,))
     est = tfgans.GANEstimator(lambda: g, lambda: d, latent_dim=4, model_dir=str(tmp_path))
     assert est.jit_compile is tfgans.training.AUTO_JIT_ON_CPU
