@@ -151,12 +151,15 @@ def plot(results, cells, marks, path):
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 4.5), dpi=100)
-    for cell in cells:
+    colors = plt.get_cmap("tab20").colors
+    for i, cell in enumerate(cells):
         points = [_runs.median_point(cell_records(results, cell), m) for m in marks]
         points = [p for p in points if p and "fid" in p]
         if points:
+            bold = cell in ("base", "ttur_nc1", DEMO_CELL)
             axes.plot([p["seconds"] for p in points], [p["fid"] for p in points], marker="o",
-                      label=cell, linewidth=2.5 if cell in ("base", "ttur_nc1") else 1.2)
+                      color=colors[i % len(colors)], linewidth=2.8 if bold else 1.2,
+                      label=cell + (" (make demo)" if cell == DEMO_CELL else ""))
     axes.set_xlabel("training wall time (s), median over seeds")
     axes.set_ylabel("FID (median over seeds)")
     axes.set_yscale("log")
