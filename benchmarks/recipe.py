@@ -51,7 +51,7 @@ def _nc1(d_lr, g_lr, *more):
 #: 1. one change of the base each (the TTUR x n_critic cell is issue 18's starting point);
 #: 2. one change of `ttur_nc1` (n_critic 1, D 4e-4, G 1e-4) each;
 #: 3. the learning rates of `nc1_lr_2x` scaled (the lever of stage 2);
-#: 4. one change of the best learning rates each.
+#: 4. one change of the best learning rates each (and x16).
 CELLS = {
     # stage 1
     "base": (),
@@ -87,6 +87,8 @@ CELLS = {
     # stage 4: around the best learning rates
     "nc1_lr_4x_batch_32": _nc1("1.6e-3", "4e-4", "data.batch_size=32"),
     "nc1_lr_4x_xla_off": _nc1("1.6e-3", "4e-4", "train.jit_compile=false"),
+    "nc1_lr_16x": _nc1("6.4e-3", "1.6e-3"),
+    "nc1_lr_8x_gp_1": _nc1("3.2e-3", "8e-4", "loss.gradient_penalty=1.0"),
 }
 #: The cell `make demo` runs (configs/demo_fashion_mnist.yaml holds it; a test reads both).
 DEMO_CELL = "nc1_lr_8x"
