@@ -37,7 +37,7 @@ test: install data
 DEMO_CONFIG ?= configs/demo_fashion_mnist.yaml
 DEMO_DIR ?= runs/demo
 DEMO_EXPORT ?= saved_models/dcgan_fashion_mnist
-DEMO_STEPS ?= 9000
+DEMO_STEPS ?= 10000
 
 demo: install data
 	@start=$$(date +%s); \

@@ -3,7 +3,8 @@
 Trains, in one process and in interleaved chunks (so both see the same machine load, and
 each is charged only its own training time):
 
-- the default config (configs/dcgan_fashion_mnist.yaml with `make demo`'s overrides:
+- the old default config (benchmarks/recipe_base.yaml, the default experiment before the
+  recipe search, with the old `make demo`'s overrides:
   model.width=16, samples every 250 steps, checkpoints every 500) with `tfgans.Estimator`,
   `--chunk` steps at a time, up to `--demo-steps` (the `make demo` budget), then on to
   `--long-steps` (the longer budget);
@@ -55,7 +56,7 @@ class Default:
         from pipelines import run
 
         self.config = config_lib.load_config(
-            "configs/dcgan_fashion_mnist.yaml", DEMO_OVERRIDES + [f"train.steps={steps}"]
+            "benchmarks/recipe_base.yaml", DEMO_OVERRIDES + [f"train.steps={steps}"]
         )
         run.check_run_dir(model_dir)
         self.input_fn = run.input_fn(self.config)

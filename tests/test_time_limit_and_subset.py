@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from benchmarks import _runs, recipe, zoo
+from benchmarks import _runs, default_hour, recipe, zoo
 from pipelines import cli, data
 from pipelines import config as config_lib
 from pipelines.config import ConfigError
@@ -218,6 +218,20 @@ def test_every_zoo_row_and_recipe_cell_is_a_valid_config():
     assert set(zoo.select(["1k"])) == {n for n in zoo.ROWS if n.endswith("_1k")}
     assert all("data.subset_size=1000" in zoo.ROWS[n][1] for n in zoo.select(["1k"]))
     assert {"dcgan", "sngan", "sngan_d_none"} <= set(zoo.select(["issue13"]))
+
+
+def test_default_hour_table_gives_each_mark_in_minutes_and_says_when_it_failed():
+    assert config_lib.load_config(default_hour.CONFIG).model.name == "dcgan"
+    record = {"num_samples": 500, "points": [
+        {"mark": 900, "seconds": 903.1, "steps": 20123, "fid": 30.04, "kid": 90.5,
+         "inception_score": 8.0, "precision": 0.7, "recall": 0.55},
+        {"mark": 1800, "seconds": 1801.0, "steps": 40456, "fid": 24.96, "kid": 70.0,
+         "inception_score": 8.2, "precision": 0.71, "recall": 0.6}]}
+    text = default_hour.table(record, [900.0, 1800.0, 3600.0])
+    assert "| 15 | 20123 | 30.0 | 90.5 | 8.00 | 0.700 | 0.550 |" in text
+    assert "| 30 | 40456 | 25.0 | 70.0 | 8.20 | 0.710 | 0.600 |" in text
+    assert "| 60 |" not in text and "500 samples" in text  # a mark not reached has no row
+    assert "failed: exit 1: boom" in default_hour.table({"error": "exit 1: boom"}, [900.0])
 
 
 def test_zoo_table_shows_measured_failed_and_pending_rows(tmp_path):
