@@ -13,7 +13,7 @@ al.'s "How to train a GAN"):
 | `discriminator_too_weak` | D scores fakes above reals in 80% of the steps (and, non-Wasserstein, D loss at or above log 4) | `window` steps |
 | `spiky_discriminator_loss` | 3 or more steps whose D loss lies more than 10 robust deviations (MAD), and a tenth of its scale, from the median | `window` steps |
 | `oscillation` | one period (2+ cycles in the window) holds over half of the detrended G loss's variance, at 3 checks in a row | `window` + 2 `check_every` steps |
-| `generator_loss_falls_without_improvement` | G loss lower at each of 3 sample checks while the samples' distance to the data grows at each (5% in all) | 3 sample checks |
+| `generator_loss_falls_without_improvement` | non-Wasserstein: G loss lower at each of 3 sample checks while the samples' distance to the data grows at each (5% in all); a Wasserstein generator loss drifts with the critic's free offset, so it is not judged | 3 sample checks |
 | `mode_collapse` | half the samples of a fixed batch have a near-duplicate, or (Fashion-MNIST, unconditional) one class holds over 60% of them | each sample check |
 
 A signal is judged every `check_every` steps after `warmup` steps (exploding gradients
@@ -317,11 +317,15 @@ class TrainingHealth(keras.callbacks.Callback):
             self._pair_distance = float(np.mean(np.linalg.norm(ref[:pairs] - flat[:pairs], axis=1)))
             values["real_fake_distance"] = self._pair_distance
         g_loss = self._series.get("g_loss")
+        # A Wasserstein critic is defined up to an added constant, and its generator loss
+        # (-mean D(G(z))) drifts with that constant: its fall says nothing about the
+        # generator, so the check is for the other losses (the distance is logged for all).
+        judge = self.loss not in WASSERSTEIN
         if self.reference is not None and g_loss:
             distance = _statistics_distance(flat, self.reference.reshape(len(self.reference), -1))
             values["sample_distance"] = distance
             self._samples.append((step, float(np.median(list(g_loss))), distance))
-            if len(self._samples) == 3:
+            if len(self._samples) == 3 and judge:
                 (_, g0, d0), (_, g1, d1), (_, g2, d2) = self._samples
                 stuck = g2 < g1 < g0 and d2 > d1 > d0 and d2 > 1.05 * d0
                 on["generator_loss_falls_without_improvement"] = (stuck, (
