@@ -137,7 +137,8 @@ SECTIONS = [
 
 def row_cells(name, record, grids_link=None):
     config, overrides, _ = ROWS[name]
-    what = os.path.basename(config).replace("_fashion_mnist.yaml", "") + (
+    base = "dcgan" if config == DEFAULT else os.path.basename(config)  # the old default
+    what = base.replace("_fashion_mnist.yaml", "") + (
         " " + " ".join(f"`{o}`" for o in overrides) if overrides else "")
     label = f"[{name}]({grids_link}/{name}.png)" if grids_link and record and record.get(
         "grid") else name

@@ -61,6 +61,26 @@ def test_default_experiment_file():
     assert config.loss.gradient_penalty == 10.0 and config.data.name == "fashion_mnist"
 
 
+def test_default_config_on_several_replicas_as_the_readme_runs_it():
+    """The default config sets train.jit_compile: true (one CPU device gains); on several
+    replicas XLA fails, so the config check stops it with the fix in one line, and the
+    README's multi-device commands all carry that fix."""
+    from pipelines import run
+    from tfgans.training import ExecutionError
+
+    for strategy in ("mirrored", "multi_worker"):
+        with pytest.raises(ExecutionError, match="Use jit_compile 'auto' or False"):
+            run.check_train(load_config(DEFAULT_CONFIG, [f"distribute.strategy={strategy}"]))
+        run.check_train(load_config(
+            DEFAULT_CONFIG, [f"distribute.strategy={strategy}", "train.jit_compile=auto"]))
+    readme = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    commands = re.findall(r"tfgans train \S*configs/dcgan_fashion_mnist\.yaml(?:[^\n]*\\\n)*[^\n]*",
+                          readme)
+    several = [c for c in commands if re.search(r"strategy=(mirrored|multi_worker)", c)]
+    assert len(several) >= 4, several
+    assert all("train.jit_compile=auto" in c for c in several), several
+
+
 def test_make_demo_trains_the_recipe_searchs_demo_cell_then_exports():
     """Issue 18: the demo's recipe (benchmarks/recipe.py's DEMO_CELL) is the config that
     `make demo` runs, for DEMO_STEPS steps, and the demo still ends with the export and
