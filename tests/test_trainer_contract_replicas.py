@@ -4,6 +4,7 @@ loop). In its own pytest process, like tests/test_gan.py: several MirroredStrate
 computations in one process clash on collective keys."""
 
 import numpy as np
+import pytest
 
 from test_trainer_contract import dataset, estimator, state
 
@@ -129,3 +130,43 @@ def test_unrolled_gan_refuses_several_replicas(mirrored):
         with pytest.raises(ValueError, match="runs on one device"):
             gan.compile(loss="minimax", unrolled_steps=2,
                         discriminator_optimizer=keras.optimizers.Adam(1e-3))
+
+
+def test_ebgan_pull_away_two_replicas_equal_one(mirrored):
+    """EBGAN's pull-away term is a pairwise term of the whole batch: on 2 replicas each
+    gathers the other's codes and differentiates the surrogate (`EBGAN.pull_away`), so 2
+    steps give the same weights and the same logged term as on one device. The term's
+    weight is raised to 10 so that it, not the energy, dominates the generator's update:
+    a per-replica term (the old behaviour) differs beyond the tolerance."""
+    import keras
+    import tensorflow as tf
+
+    import tfgans.models
+    from tfgans.training import EBGAN
+
+    images = np.random.default_rng(3).uniform(-1, 1, (16, 28, 28, 1)).astype(np.float32)
+    data = tf.data.Dataset.from_tensor_slices(images).batch(8, drop_remainder=True)
+
+    def build():
+        g, d = tfgans.models.get("ebgan")((28, 28, 1), 8, width=4, synchronized_bn=True)
+        return EBGAN(g, d, latent_dim=8, seed=2)
+
+    def train(strategy, ref):
+        with strategy.scope():
+            gan = build()
+            gan.set_weights(ref)
+            gan.compile(keras.optimizers.SGD(0.05), keras.optimizers.SGD(0.05),
+                        pull_away_weight=10.0, jit_compile=False)
+        history = gan.fit(data, epochs=1, verbose=0)
+        return [np.asarray(v) for v in gan.network_weights()], history.history["pull_away"][-1]
+
+    keras.utils.set_random_seed(0)
+    initial = build()
+    ref = initial.get_weights()
+    one, pull_one = train(tf.distribute.get_strategy(), ref)
+    two, pull_two = train(mirrored, ref)
+    start = [np.asarray(v) for v in initial.network_weights()]
+    assert max(np.abs(a - b).max() for a, b in zip(one, start, strict=True)) > 1e-3  # moved
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert pull_two == pytest.approx(pull_one, rel=1e-4)

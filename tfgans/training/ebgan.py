@@ -10,8 +10,10 @@ Each step, as the paper's sections 2.2-2.4:
 Logged: d_loss, g_loss (with the pull-away term), pull_away (f_PT), d_real and d_fake
 (the mean energies of real and generated images in D's update).
 
-Under several replicas the pull-away term is taken over each replica's codes (a pairwise
-term of the batch; not replica-independent as the other losses are).
+The pull-away term is a pairwise term of the whole batch: under several replicas each
+replica gathers the others' unit codes (forward only) and differentiates a surrogate
+whose gradient, summed over the replicas, is the global term's, so a run gives the same
+weights on 1 and N replicas (`EBGAN.pull_away`).
 
 Reference: https://arxiv.org/abs/1609.03126
 """
@@ -104,6 +106,36 @@ class EBGAN(AutoEncoderGAN):
         reconstruction, codes = self.autoencode(images, training=training)
         return energy.ebgan_energy(images, reconstruction), codes
 
+    @staticmethod
+    def pull_away(codes):
+        """(f_PT of the global batch's codes, the loss to differentiate) in a replica's step.
+
+        On one replica both are `tfgans.losses.pull_away_term(codes)`. On R replicas the
+        value is the term over all N = R * n codes (each replica's unit codes gathered,
+        forward only), and the loss to differentiate is `f_PT + s - stop_gradient(s)` with
+        the surrogate `s = R * 2 / (N (N - 1)) * sum_{i local, j != i} (u_i . sg(u_j))^2`:
+        its gradient with respect to a local unit code u_i is R times the global term's
+        (`4 / (N (N - 1)) * sum_{j != i} (u_i . u_j) u_j`), which the 1 / R loss scaling
+        and the sum over replicas turn into the global gradient, with no collective in the
+        backward pass.
+        """
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        if replicas == 1:
+            pull_away = energy.pull_away_term(codes)
+            return pull_away, pull_away
+        codes = tf.cast(codes, tf.float32)
+        codes = tf.reshape(codes, [tf.shape(codes)[0], -1])
+        unit = codes / tf.maximum(tf.norm(codes, axis=1, keepdims=True), 1e-12)
+        everyone = context.all_gather(tf.stop_gradient(unit), axis=0)  # [N, d], in order
+        pull_away = energy.pull_away_term(everyone)
+        n = tf.cast(tf.shape(everyone)[0], tf.float32)
+        cosine = tf.matmul(unit, everyone, transpose_b=True)  # [n local, N]
+        own = tf.reduce_sum(unit * tf.stop_gradient(unit), axis=1)  # the diagonal terms
+        local = tf.reduce_sum(tf.square(cosine)) - tf.reduce_sum(tf.square(own))
+        surrogate = float(replicas) * 2.0 * tf.math.divide_no_nan(local, n * (n - 1.0))
+        return pull_away, pull_away + surrogate - tf.stop_gradient(surrogate)
+
     def train_step(self, data):
         real = self.real_images(data)
         batch = real.shape[0] or tf.shape(real)[0]
@@ -123,9 +155,11 @@ class EBGAN(AutoEncoderGAN):
         with tf.GradientTape() as tape:
             g_energy, codes = self.energies(
                 tf.cast(self.generator(noise, training=True), tf.float32))
-            pull_away = energy.pull_away_term(codes)
+            pull_away, pull_away_to_differentiate = self.pull_away(codes)
             g_loss = energy.ebgan_generator_loss(g_energy) + self.pull_away_weight * pull_away
-            total = g_loss + network_losses(self.generator)
+            total = (energy.ebgan_generator_loss(g_energy)
+                     + self.pull_away_weight * pull_away_to_differentiate
+                     + network_losses(self.generator))
             scaled = self.scale_loss(total, "generator")
         g_finite = self.apply_gradients("generator", scaled, tape, tf.math.is_finite(total))
         self.update_ema(step)
