@@ -16,6 +16,8 @@ markdown table with the medians over the seeds and the gap in points.
     python -m benchmarks.ssgan                           # 3 seeds, 10 labels/class
     python -m benchmarks.ssgan --per-class 10 100 --steps 1500 --width 32
     python -m benchmarks.ssgan --seeds 0 --steps 100     # smoke
+    python -m benchmarks.ssgan --architecture mlp --batch 200 --lr 3e-3 \
+        --unsupervised-weight 0.5 --steps 1500 --every 500 --jit   # the paper's MNIST setup
 
 Measured here: see README "SSGAN" (the table this script prints, with its arguments and
 the machine's load).
@@ -72,7 +74,8 @@ def _fit_and_measure(model, dataset, steps, every, classify):
     return out
 
 
-def train_ssgan(seed, per_class, steps, width, batch, lr, jit, every):
+def train_ssgan(seed, per_class, steps, width, batch, lr, jit, every, architecture="conv",
+                unsupervised_weight=1.0):
     """[(step, test accuracy, training seconds)] of the semi-supervised GAN."""
     import keras
 
@@ -83,13 +86,16 @@ def train_ssgan(seed, per_class, steps, width, batch, lr, jit, every):
     keras.utils.set_random_seed(seed)
     images, labels = load_fashion_mnist_arrays("train")
     dataset = semi_supervised(images[..., None], labels, per_class, batch, seed, repeat=True)
-    g, d = tfgans.models.get("ssgan")((28, 28, 1), 100, 10, width=width)
+    g, d = tfgans.models.get("ssgan")((28, 28, 1), 100, 10, width=width,
+                                      architecture=architecture)
     gan = SSGAN(g, d, latent_dim=100, num_classes=10, seed=seed)
-    gan.compile(_optimizer(lr), _optimizer(lr), jit_compile=jit)
+    gan.compile(_optimizer(lr), _optimizer(lr), unsupervised_weight=unsupervised_weight,
+                jit_compile=jit)
     return _fit_and_measure(gan, dataset, steps, every, gan.classify)
 
 
-def train_supervised(seed, per_class, steps, width, batch, lr, jit, every):
+def train_supervised(seed, per_class, steps, width, batch, lr, jit, every, architecture="conv",
+                     unsupervised_weight=None):
     """[(step, test accuracy, training seconds)] of the same discriminator on the labels
     alone."""
     import keras
@@ -104,7 +110,8 @@ def train_supervised(seed, per_class, steps, width, batch, lr, jit, every):
     x = images[subset][..., None].astype(np.float32) / 127.5 - 1.0
     dataset = (tf.data.Dataset.from_tensor_slices((x, labels[subset]))
                .shuffle(len(subset), seed=seed).repeat().batch(batch // 2, drop_remainder=True))
-    _, d = tfgans.models.get("ssgan")((28, 28, 1), 100, 10, width=width)
+    _, d = tfgans.models.get("ssgan")((28, 28, 1), 100, 10, width=width,
+                                      architecture=architecture)
     d.compile(_optimizer(lr), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               jit_compile=jit)
     return _fit_and_measure(d, dataset, steps, every, lambda b: d(b, training=False))
@@ -119,6 +126,10 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--jit", action="store_true", help="XLA for both")
+    parser.add_argument("--architecture", choices=("conv", "mlp"), default="conv",
+                        help="the ssgan preset's networks (mlp: the paper's MNIST ones)")
+    parser.add_argument("--unsupervised-weight", type=float, default=1.0,
+                        help="loss.unsupervised_weight (0.5: the paper's code)")
     parser.add_argument("--every", type=int, default=None,
                         help="also measure every this many steps (default: at the end)")
     args = parser.parse_args(argv)
@@ -128,12 +139,15 @@ def main(argv=None):
         for seed in args.seeds:
             for method, fn in (("supervised", train_supervised), ("ssgan", train_ssgan)):
                 for step, accuracy, seconds in fn(seed, per_class, args.steps, args.width,
-                                                  args.batch, args.lr, args.jit, every):
+                                                  args.batch, args.lr, args.jit, every,
+                                                  args.architecture,
+                                                  args.unsupervised_weight):
                     rows.append((per_class, seed, method, step, accuracy))
                     print(f"per_class {per_class} seed {seed} {method:<10} step {step} test "
                           f"accuracy {accuracy:.4f}  train {seconds:.0f} s", flush=True)
-    print(f"\nwidth {args.width}, batch {args.batch} (half labelled), lr {args.lr}, XLA "
-          f"{args.jit}, seeds {args.seeds}\n")
+    print(f"\n{args.architecture} width {args.width}, batch {args.batch} (half labelled), lr "
+          f"{args.lr}, unsupervised weight {args.unsupervised_weight}, XLA {args.jit}, seeds "
+          f"{args.seeds}\n")
     print("| labels per class | step | seed | SSGAN | supervised only | gap (points) |")
     print("|---|---|---|---|---|---|")
     for per_class in args.per_class:

@@ -158,6 +158,44 @@ def test_a_step_takes_the_k_plus_1_loss_and_feature_matching():
         gan.compile(label_flip=0.1)
 
 
+def test_mlp_architecture_is_the_papers_mnist_networks(tmp_path):
+    """`architecture="mlp"`: D's hidden units scale with width (32, 16, 8, 8, 8) x width,
+    every dense layer weight-normalised, Gaussian noise in training only (the same logits
+    twice in inference, different ones in training); G's (16, 16) x width with batch norm;
+    feature matching's layer is the last hidden one; a step trains; both networks save and
+    load in safe mode with the same outputs."""
+    from tfgans.layers.normalization import WeightNormalization
+    from tfgans.models.ssgan import SSGANMLPDiscriminator, SSGANMLPGenerator
+
+    keras.utils.set_random_seed(4)
+    g, d = tfgans.models.get("ssgan")((28, 28, 1), LATENT, 10, width=1, architecture="mlp")
+    assert isinstance(g, SSGANMLPGenerator) and isinstance(d, SSGANMLPDiscriminator)
+    assert d.hidden_units == (32, 16, 8, 8, 8) and g.hidden_units == (16, 16)
+    images = g(tf.random.normal([4, LATENT]))
+    assert tuple(images.shape) == (4, 28, 28, 1) and float(tf.reduce_max(tf.abs(images))) <= 1
+    logits, features = d.call_with_features(images)
+    assert tuple(logits.shape) == (4, 10) and [f.shape[-1] for f in features] == [32, 16, 8, 8, 8]
+    assert all(isinstance(layer, WeightNormalization) for layer in d.hidden + [d.classifier])
+    np.testing.assert_array_equal(d(images, training=False), d(images, training=False))
+    assert not np.allclose(d(images, training=True), d(images, training=True))
+    gan = SSGAN(g, d, latent_dim=LATENT, num_classes=10, seed=3)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3),
+                unsupervised_weight=0.5, run_eagerly=True)
+    before = [w.numpy() for w in d.weights]
+    real, labels = next(iter(tiny_input()))
+    logs = gan.train_on_batch(real, labels, return_dict=True)
+    assert logs["nonfinite"] == 0.0 and logs["feature_matching"] > 0
+    assert any(not np.array_equal(a, b.numpy()) for a, b in zip(before, d.weights))
+    for name, net, x in (("g", g, tf.random.normal([2, LATENT])), ("d", d, real)):
+        path = str(tmp_path / f"{name}.keras")
+        net.save(path)
+        loaded = keras.models.load_model(path, safe_mode=True)
+        np.testing.assert_allclose(loaded(x, training=False), net(x, training=False),
+                                   atol=1e-5)
+    with pytest.raises(ValueError, match="architecture"):
+        tfgans.models.get("ssgan")((28, 28, 1), LATENT, 10, architecture="resnet")
+
+
 # ------------------------------------------------------------------------ the config
 
 
@@ -169,7 +207,8 @@ def test_config_resolves_and_rejects_what_cannot_run(tmp_path):
     assert (c.optimizer.generator_lr, c.optimizer.beta_1) == (3e-4, 0.5)
     for overrides, words in ((["data.labels=false"], "data.labels: true"),
                              (["data.batch_size=9"], "must be even"),
-                             (["loss.name=hinge"], "Unknown config key 'loss.name'")):
+                             (["loss.name=hinge"], "Unknown config key 'loss.name'"),
+                             (["model.architecture=resnet"], "architecture")):
         with pytest.raises(ConfigError, match=words):
             load_config(CONFIG, overrides)
 

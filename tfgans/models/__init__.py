@@ -405,12 +405,20 @@ PRESETS.register("infogan", Preset(
 PRESETS.register("ssgan", Preset(
     "ssgan", trainer="ssgan", build=build_ssgan,
     keys={
-        "width": Key(32, "int", low=1, doc="the discriminator's first filters (x2 per "
-                     "stride-2 convolution) and the DCGAN generator's width"),
+        "architecture": Key("conv", "str", choices=("conv", "mlp"),
+                            doc="conv: the paper's CIFAR-10 networks, scaled down; mlp: its "
+                            "MNIST networks (weight-normalised MLP D with Gaussian noise)"),
+        "width": Key(32, "int", low=1, doc="conv: the discriminator's first filters (x2 per "
+                     "stride-2 convolution) and the DCGAN generator's width; mlp: the "
+                     "layers' scale (32: D 1024-512-256-256-256, G 512-512)"),
         "dropout": Key(0.5, "float", low=0.0, high=1.0, high_open=True,
                        doc="the discriminator's dropout after each convolution"),
         "input_dropout": Key(0.2, "float", low=0.0, high=1.0, high_open=True,
                              doc="the discriminator's dropout on its input images"),
+        "input_noise": Key(0.6, "float", low=0.0, doc="mlp: std of the Gaussian noise on "
+                           "D's input images in [-1, 1] (the paper's 0.3 on [0, 1])"),
+        "noise": Key(0.5, "float", low=0.0,
+                     doc="mlp: std of the Gaussian noise after each of D's hidden layers"),
     },
     # Salimans et al. 2016, section 5 and their code (openai/improved-gan): Adam with
     # beta_1 0.5 for both networks (CIFAR-10: learning rate 3e-4), 100 noise variables,

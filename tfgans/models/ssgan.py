@@ -8,15 +8,28 @@ convolution, stride-2 4x4 convolutions with leaky ReLU (no batch normalisation, 
 example's output depends on itself alone), a 3x3 convolution, global average pooling
 (the features the generator matches) and a dense layer to the K logits.
 
+`architecture="mlp"` builds the paper's MNIST networks instead (its code,
+openai/improved-gan `mnist_feature_matching`): a weight-normalised ReLU MLP discriminator
+1000-500-250-250-250 with Gaussian noise on its input (std 0.3 of the [0, 1] pixel range,
+0.6 here for [-1, 1]) and after every hidden layer (0.5), and a generator of two 500-unit
+softplus layers with batch normalisation and a weight-normalised output layer.
+
 Reference: [Salimans et al., 2016](https://arxiv.org/abs/1606.03498),
 [Odena, 2016](https://arxiv.org/abs/1606.01583).
 """
 
+import math
+
 import keras
 from keras import ops
 
+from tfgans.layers.normalization import WeightNormalization
 from tfgans.models import common
 from tfgans.models.dcgan import DCGANGenerator
+
+#: The networks `build_ssgan` makes: the paper's CIFAR-10 convolutions (scaled down) or its
+#: MNIST MLPs.
+ARCHITECTURES = ("conv", "mlp")
 
 
 @keras.saving.register_keras_serializable(package="tfgans")
@@ -91,20 +104,156 @@ class SSGANDiscriminator(keras.Model):
                 "input_dropout": self.input_dropout}
 
 
-def build_ssgan(image_shape, latent_dim, num_classes=None, *, width=64, dropout=0.5,
-                input_dropout=0.2):
+def _check_rate(name, value, high=None):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or (
+            high is not None and not value < high):
+        bound = f"in [0, {high})" if high is not None else ">= 0"
+        raise ValueError(f"`{name}` must be a number {bound}. Received: {name}={value!r}")
+    return float(value)
+
+
+@keras.saving.register_keras_serializable(package="tfgans")
+class SSGANMLPDiscriminator(keras.Model):
+    """The paper's MNIST discriminator: images -> class logits [B, K] (float32).
+
+    Flattened images with Gaussian noise (`input_noise`), then weight-normalised ReLU
+    dense layers (`hidden_units`), each followed by Gaussian noise (`noise`), then a
+    weight-normalised dense layer to the K logits. The noise is on in training only.
+
+    Args:
+        image_shape: (height, width, channels).
+        num_classes: K.
+        hidden_units: the hidden layers' units (the paper's 1000, 500, 250, 250, 250).
+        input_noise: std of the Gaussian noise on the input in [-1, 1] (the paper's 0.3 on
+            [0, 1] pixels is 0.6 here).
+        noise: std of the Gaussian noise after each hidden layer (the paper's 0.5).
+
+    Call arguments:
+        inputs: images float [B, *image_shape] in [-1, 1].
+        training: the noise on or off.
+
+    Example:
+    >>> d = SSGANMLPDiscriminator((28, 28, 1), num_classes=10, hidden_units=(16, 8))
+    >>> tuple(d(keras.ops.zeros((2, 28, 28, 1))).shape)
+    (2, 10)
+    """
+
+    def __init__(self, image_shape, num_classes=10, hidden_units=(1000, 500, 250, 250, 250),
+                 input_noise=0.6, noise=0.5, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = common.check_int_tuple("image_shape", image_shape)
+        self.num_classes = common.check_positive_int("num_classes", num_classes)
+        if self.num_classes < 2:
+            raise ValueError(f"`num_classes` must be >= 2. Received: num_classes={num_classes}")
+        self.hidden_units = common.check_int_tuple("hidden_units", hidden_units)
+        self.input_noise = _check_rate("input_noise", input_noise)
+        self.noise = _check_rate("noise", noise)
+        dtype = self.dtype_policy
+        self.flatten = keras.layers.Flatten(dtype=dtype)
+        self.input_noise_layer = keras.layers.GaussianNoise(self.input_noise, dtype=dtype)
+        self.hidden = [WeightNormalization(keras.layers.Dense(units, dtype=dtype), dtype=dtype,
+                                           name=f"wn_dense_{i}")
+                       for i, units in enumerate(self.hidden_units)]
+        self.noises = [keras.layers.GaussianNoise(self.noise, dtype=dtype)
+                       for _ in self.hidden_units]
+        self.classifier = WeightNormalization(
+            keras.layers.Dense(self.num_classes, dtype="float32"), dtype="float32",
+            name="class_logits")
+
+    def call(self, inputs, training=None):
+        return self.call_with_features(inputs, training=training)[0]
+
+    def call_with_features(self, inputs, training=None):
+        """`(class logits, [each hidden layer's activation])`: the last entry (the last
+        hidden layer, before its noise) is what the generator's feature matching matches,
+        as in the paper's code."""
+        common.check_shape(self, inputs, "images", self.image_shape)
+        x = self.input_noise_layer(self.flatten(inputs), training=training)
+        features = []
+        for dense, noise in zip(self.hidden, self.noises):
+            x = ops.relu(dense(x))
+            features.append(x)
+            x = noise(x, training=training)
+        return self.classifier(x), features
+
+    def get_config(self):
+        return {**super().get_config(), "image_shape": self.image_shape,
+                "num_classes": self.num_classes, "hidden_units": self.hidden_units,
+                "input_noise": self.input_noise, "noise": self.noise}
+
+
+@keras.saving.register_keras_serializable(package="tfgans")
+class SSGANMLPGenerator(keras.Model):
+    """The paper's MNIST generator: noise -> images in [-1, 1].
+
+    Dense layers without bias, each with batch normalisation and softplus
+    (`hidden_units`, the paper's 500, 500), then a weight-normalised dense layer with tanh
+    (the paper's sigmoid for [0, 1] pixels) reshaped to `image_shape`.
+
+    Args:
+        image_shape: (height, width, channels).
+        latent_dim: the noise size.
+        hidden_units: the hidden layers' units.
+        synchronized_bn: batch statistics of the global batch under several replicas.
+
+    Example:
+    >>> g = SSGANMLPGenerator((28, 28, 1), latent_dim=8, hidden_units=(16,))
+    >>> tuple(g(keras.ops.zeros((2, 8))).shape)
+    (2, 28, 28, 1)
+    """
+
+    def __init__(self, image_shape, latent_dim, hidden_units=(500, 500), synchronized_bn=True,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = common.check_int_tuple("image_shape", image_shape)
+        self.latent_dim = common.check_positive_int("latent_dim", latent_dim)
+        self.hidden_units = common.check_int_tuple("hidden_units", hidden_units)
+        self.synchronized_bn = common.check_bool("synchronized_bn", synchronized_bn)
+        dtype = self.dtype_policy
+        self.dense = [keras.layers.Dense(units, use_bias=False, dtype=dtype)
+                      for units in self.hidden_units]
+        self.norms = [keras.layers.BatchNormalization(synchronized=self.synchronized_bn,
+                                                      dtype=dtype)
+                      for _ in self.hidden_units]
+        self.out = WeightNormalization(
+            keras.layers.Dense(math.prod(self.image_shape), dtype="float32"), dtype="float32",
+            name="output")
+        self.reshape = keras.layers.Reshape(self.image_shape, dtype="float32")
+
+    def call(self, inputs, training=None):
+        x = inputs
+        for dense, norm in zip(self.dense, self.norms):
+            x = ops.softplus(norm(dense(x), training=training))
+        return self.reshape(ops.tanh(self.out(x)))
+
+    def get_config(self):
+        return {**super().get_config(), "image_shape": self.image_shape,
+                "latent_dim": self.latent_dim, "hidden_units": self.hidden_units,
+                "synchronized_bn": self.synchronized_bn}
+
+
+def build_ssgan(image_shape, latent_dim, num_classes=None, *, architecture="conv", width=64,
+                dropout=0.5, input_dropout=0.2, input_noise=0.6, noise=0.5):
     """Builds the semi-supervised GAN's networks.
 
     Args:
         image_shape: (size, size, channels) with size 28, 32 or 64.
         latent_dim: the noise size.
         num_classes: K, the classes of the labelled data (required).
-        width: the discriminator's first filters and the DCGAN generator's `width`.
-        dropout, input_dropout: the discriminator's dropout rates.
+        architecture: "conv" (the paper's CIFAR-10 networks, scaled) or "mlp" (its MNIST
+            networks).
+        width: "conv": the discriminator's first filters and the DCGAN generator's
+            `width`; "mlp": the scale of the layers, the discriminator's hidden units
+            `(32, 16, 8, 8, 8) * width` and the generator's `(16, 16) * width` (32: 1024-
+            512-256-256-256 and 512-512, the paper's 1000-500-250-250-250 and 500-500).
+        dropout, input_dropout: the "conv" discriminator's dropout rates.
+        input_noise, noise: the "mlp" discriminator's Gaussian noise stds.
 
     Returns:
         `(generator, discriminator)`: an unconditional `DCGANGenerator` and an
-        `SSGANDiscriminator` with K outputs.
+        `SSGANDiscriminator` with K outputs ("conv"), or an `SSGANMLPGenerator` and an
+        `SSGANMLPDiscriminator` ("mlp"); the generators' batch norm uses the global
+        batch's statistics under several replicas.
 
     Example:
     >>> g, d = build_ssgan((28, 28, 1), latent_dim=8, num_classes=10, width=4)
@@ -115,7 +264,17 @@ def build_ssgan(image_shape, latent_dim, num_classes=None, *, width=64, dropout=
         raise ValueError(
             "The semi-supervised GAN's discriminator classifies: it needs the number of "
             "classes (data.labels: true gives the dataset's). Received: num_classes=None")
-    generator = DCGANGenerator(image_shape, latent_dim, width=width)
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"`architecture` must be one of {ARCHITECTURES}. Received: "
+                         f"architecture={architecture!r}")
+    width = common.check_positive_int("width", width)
+    if architecture == "mlp":
+        generator = SSGANMLPGenerator(image_shape, latent_dim, hidden_units=(16 * width,) * 2)
+        discriminator = SSGANMLPDiscriminator(
+            image_shape, num_classes, hidden_units=tuple(u * width for u in (32, 16, 8, 8, 8)),
+            input_noise=input_noise, noise=noise)
+        return generator, discriminator
+    generator = DCGANGenerator(image_shape, latent_dim, width=width, synchronized_bn=True)
     discriminator = SSGANDiscriminator(image_shape, num_classes, width=width, dropout=dropout,
                                        input_dropout=input_dropout)
     return generator, discriminator
