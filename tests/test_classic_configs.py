@@ -21,8 +21,11 @@ ADAM, RMSPROP, SGD = keras.optimizers.Adam, keras.optimizers.RMSprop, keras.opti
 #: (class, learning rate, extra attributes) for both networks; `conditioning` None means
 #: unconditional (data.labels false).
 PAPERS = {
+    # gan_mlp and cgan: the papers' SGD with momentum 0.5 at 0.01, not their 0.1, which
+    # sends this LeakyReLU discriminator's logits to NaN within 22 / 53 steps (the configs'
+    # headers).
     "gan_mlp": dict(model="mlp", loss="minimax", penalty=0.0, clip=0.0, n_critic=1,
-                    optimizer=(SGD, 0.1, {"momentum": 0.5}), batch=100, latent=100,
+                    optimizer=(SGD, 0.01, {"momentum": 0.5}), batch=100, latent=100,
                     width=600, conditioning=None),
     "wgan_clip": dict(model="dcgan", loss="wasserstein", penalty=0.0, clip=0.01, n_critic=5,
                       optimizer=(RMSPROP, 5e-5, {"momentum": 0.0}), batch=64, latent=100,
@@ -43,7 +46,7 @@ PAPERS = {
                          optimizer=(ADAM, 2e-4, {"beta_1": 0.5, "beta_2": 0.999}), batch=32,
                          latent=128, width=64, conditioning=None),
     "cgan": dict(model="mlp", loss="minimax", penalty=0.0, clip=0.0, n_critic=1,
-                 optimizer=(SGD, 0.1, {"momentum": 0.5}), batch=100, latent=100, width=600,
+                 optimizer=(SGD, 0.01, {"momentum": 0.5}), batch=100, latent=100, width=600,
                  conditioning="concat"),
     "acgan": dict(model="dcgan", loss="minimax", penalty=0.0, clip=0.0, n_critic=1,
                   optimizer=(ADAM, 2e-4, {"beta_1": 0.5, "beta_2": 0.999}), batch=100,
