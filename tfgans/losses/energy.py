@@ -173,6 +173,15 @@ def ebgan_generator_loss(fake_energy, weights=1.0):
     return weighted_mean(fake_energy, weights)
 
 
+def unit_codes(codes, epsilon=1e-12):
+    """Codes [N, ...] flattened per example and scaled to unit length: [N, d] float32 (a
+    code shorter than `epsilon` is divided by `epsilon`, so a zero code stays zero)."""
+    codes = as_float32(codes)
+    codes = ops.reshape(codes, (ops.shape(codes)[0], -1))
+    norms = ops.sqrt(ops.sum(ops.square(codes), axis=1, keepdims=True))
+    return codes / ops.maximum(norms, epsilon)
+
+
 def pull_away_term(codes, epsilon=1e-12):
     """EBGAN's pull-away term on a batch of codes (the encoder's output on G(z)).
 
@@ -189,10 +198,7 @@ def pull_away_term(codes, epsilon=1e-12):
 
     Reference: https://arxiv.org/abs/1609.03126 (section 2.4)
     """
-    codes = as_float32(codes)
-    codes = ops.reshape(codes, (ops.shape(codes)[0], -1))
-    norms = ops.sqrt(ops.sum(ops.square(codes), axis=1, keepdims=True))
-    unit = codes / ops.maximum(norms, epsilon)
+    unit = unit_codes(codes, epsilon)
     cosine = ops.matmul(unit, ops.transpose(unit))
     n = as_float32(ops.shape(codes)[0])
     off_diagonal = ops.sum(ops.square(cosine)) - ops.sum(ops.square(ops.diagonal(cosine)))

@@ -104,14 +104,6 @@ class SSGANDiscriminator(keras.Model):
                 "input_dropout": self.input_dropout}
 
 
-def _check_rate(name, value, high=None):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or (
-            high is not None and not value < high):
-        bound = f"in [0, {high})" if high is not None else ">= 0"
-        raise ValueError(f"`{name}` must be a number {bound}. Received: {name}={value!r}")
-    return float(value)
-
-
 @keras.saving.register_keras_serializable(package="tfgans")
 class SSGANMLPDiscriminator(keras.Model):
     """The paper's MNIST discriminator: images -> class logits [B, K] (float32).
@@ -146,8 +138,8 @@ class SSGANMLPDiscriminator(keras.Model):
         if self.num_classes < 2:
             raise ValueError(f"`num_classes` must be >= 2. Received: num_classes={num_classes}")
         self.hidden_units = common.check_int_tuple("hidden_units", hidden_units)
-        self.input_noise = _check_rate("input_noise", input_noise)
-        self.noise = _check_rate("noise", noise)
+        self.input_noise = common.check_non_negative("input_noise", input_noise)
+        self.noise = common.check_non_negative("noise", noise)
         dtype = self.dtype_policy
         self.flatten = keras.layers.Flatten(dtype=dtype)
         self.input_noise_layer = keras.layers.GaussianNoise(self.input_noise, dtype=dtype)

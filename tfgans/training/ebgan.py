@@ -124,9 +124,7 @@ class EBGAN(AutoEncoderGAN):
         if replicas == 1:
             pull_away = energy.pull_away_term(codes)
             return pull_away, pull_away
-        codes = tf.cast(codes, tf.float32)
-        codes = tf.reshape(codes, [tf.shape(codes)[0], -1])
-        unit = codes / tf.maximum(tf.norm(codes, axis=1, keepdims=True), 1e-12)
+        unit = energy.unit_codes(codes)
         everyone = context.all_gather(tf.stop_gradient(unit), axis=0)  # [N, d], in order
         pull_away = energy.pull_away_term(everyone)
         n = tf.cast(tf.shape(everyone)[0], tf.float32)
@@ -156,9 +154,9 @@ class EBGAN(AutoEncoderGAN):
             g_energy, codes = self.energies(
                 tf.cast(self.generator(noise, training=True), tf.float32))
             pull_away, pull_away_to_differentiate = self.pull_away(codes)
-            g_loss = energy.ebgan_generator_loss(g_energy) + self.pull_away_weight * pull_away
-            total = (energy.ebgan_generator_loss(g_energy)
-                     + self.pull_away_weight * pull_away_to_differentiate
+            energy_loss = energy.ebgan_generator_loss(g_energy)
+            g_loss = energy_loss + self.pull_away_weight * pull_away
+            total = (energy_loss + self.pull_away_weight * pull_away_to_differentiate
                      + network_losses(self.generator))
             scaled = self.scale_loss(total, "generator")
         g_finite = self.apply_gradients("generator", scaled, tape, tf.math.is_finite(total))
