@@ -11,7 +11,9 @@ layer-normalises the result.
   for 28x28); the code enters with the noise and again, tiled, after the upsampling (as
   stage II joins its code to the image features), so it cannot be drowned by the noise.
 - `StageIIGenerator`: the stage-I image + its own text code (from the stage-I
-  embedding) -> the full-resolution image (28x28), a refinement with a residual block.
+  embedding) -> the full-resolution image (28x28): the upsampled stage-I image plus a
+  learned correction (a residual block; the output layer starts at zero, so stage II
+  starts from stage I's image, as LAPGAN's levels add detail to the level below).
 - `TextDiscriminator`: (image, text) -> a logit, with its own text encoder, for either
   stage: the matching-aware discriminator of GAN-CLS (Reed et al. 2016) scores an image
   against a description, with a projection term (Miyato & Koyama 2018): the logit is an
@@ -174,8 +176,13 @@ class StageIIGenerator(keras.Model):
 
     The embedding is stage I's (`StageIGenerator.embed`); stage II has its own
     conditioning augmentation (`augment`) and `refine(image, code)`: encode the image,
-    join the tiled code, a residual block, upsample x2. `call([image, embedding])` uses
-    the code's mean.
+    join the tiled code, a residual block, upsample x2, and add the result (tanh, clipped
+    to [-1, 1]) to the image upsampled x2; the output layer's kernel starts at zero, so an
+    untrained stage II returns the stage-I image, upsampled. `call([image, embedding])`
+    uses the code's mean.
+
+    Reference: residual refinement as in LAPGAN (Denton et al. 2015,
+    https://arxiv.org/abs/1506.05751).
     """
 
     def __init__(self, channels=1, width=32, code_dim=16, **kwargs):
@@ -187,7 +194,8 @@ class StageIIGenerator(keras.Model):
         self.res1 = keras.layers.Conv2D(self.width, 3, padding="same", name="res1")
         self.res2 = keras.layers.Conv2D(self.width, 3, padding="same", name="res2")
         self.conv = keras.layers.Conv2D(self.width, 3, padding="same", name="conv")
-        self.out = keras.layers.Conv2D(self.channels, 3, padding="same", name="out")
+        self.out = keras.layers.Conv2D(self.channels, 3, padding="same",
+                                       kernel_initializer="zeros", name="out")
 
     def augment(self, embedding):
         return split_code(self.ca(embedding))
@@ -198,7 +206,10 @@ class StageIIGenerator(keras.Model):
             [x, tile_code(code, x.shape[1], x.shape[2])], axis=-1)))
         x = x + self.res2(ops.relu(self.res1(x)))
         x = ops.relu(self.conv(upsample2x(x)))
-        return ops.tanh(self.out(x))
+        # A correction of the upsampled stage-I image (LAPGAN's residual refinement): the
+        # output layer starts at zero, so stage II starts from stage I's image and its
+        # class, and learns the detail.
+        return ops.clip(upsample2x(image) + ops.tanh(self.out(x)), -1.0, 1.0)
 
     def call(self, inputs, training=False):
         image, embedding = inputs
