@@ -667,11 +667,6 @@ def evaluate(model_dir, num_samples=10_000, seed=0, extractor=None, progress=Tru
 
         return translate.evaluate(model_dir, num_samples, extractor=extractor, progress=progress)
     config, estimator = load_run(model_dir)
-    if estimator.trainer.family == "text_to_image":
-        raise RunError(
-            f"tfgans evaluate does not measure text -> image runs yet ({model_dir}): "
-            "benchmarks/stackgan_text.py measures how often the classifier finds the "
-            "described class.")
     check_writable(model_dir, "model_dir")  # eval.json: before an evaluation of hours
     if points_run.is_points(config):  # 2-D points: mode coverage, no feature extractor
         start = time.perf_counter()

@@ -242,8 +242,9 @@ def captioned_folder(path, batch_size, seed=0, *, channels=None, image_size=None
 
 def resolve_text_keys(data_name, path, model_values):
     """Fills the model keys a text -> image config leaves null from the data's captions:
-    `vocabulary` (the captions' words) and `sample_texts` (the first description of each
-    Fashion-MNIST class; for a captioned folder, its first 10 distinct captions).
+    `vocabulary` (the captions' words), `sample_texts` (the first description of each
+    Fashion-MNIST class; for a captioned folder, its first 10 distinct captions) and
+    `class_texts` (true only for the Fashion-MNIST captions' default sample texts).
 
     Raises:
         DataError: the data is not a captioned dataset.
@@ -264,6 +265,10 @@ def resolve_text_keys(data_name, path, model_values):
     values = dict(model_values)
     if "vocabulary" in values and values["vocabulary"] is None:
         values["vocabulary"] = vocab()
+    if "class_texts" in values and values["class_texts"] is None:
+        # The default sample texts of the Fashion-MNIST captions are one per class.
+        values["class_texts"] = (data_name == "fashion_mnist_captions"
+                                 and values.get("sample_texts") is None)
     if "sample_texts" in values and values["sample_texts"] is None:
         values["sample_texts"] = samples()
     return values

@@ -258,7 +258,7 @@ def iterate_batches(source, num_samples=None, batch_size=500, progress=False):
     `source` is one of:
     - an array or tensor of images [N, H, W, C], or a tuple `(images, labels)` of them;
     - an iterable of batches (a `tf.data.Dataset`, a list, a Python generator), each batch
-      `images` or `(images, labels)`;
+      `images` or `(images, labels)` (`(images, text)` with string text: images alone);
     - a function `fn(n)` returning `n` images or `(images, labels)` (a generator model's
       sampling function); `num_samples` is then required.
 
@@ -300,9 +300,23 @@ def _is_images(x):
 
 
 def _split(batch):
+    """(images, labels or None) of a batch; an `(images, text)` batch (text -> image data)
+    has no class labels."""
     if isinstance(batch, (tuple, list)):
-        return (batch[0], batch[1]) if len(batch) > 1 else (batch[0], None)
+        if len(batch) < 2 or _is_text(batch[1]):
+            return batch[0], None
+        return batch[0], batch[1]
     return batch, None
+
+
+def _is_text(x):
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        return False
+    if dtype == "string" or getattr(dtype, "kind", None) in ("S", "U"):
+        return True
+    flat = np.ravel(x) if getattr(dtype, "kind", None) == "O" else ()
+    return len(flat) > 0 and isinstance(flat[0], (str, bytes))
 
 
 def _from_arrays(images, labels, num_samples, batch_size):

@@ -71,6 +71,10 @@ class StackGAN(Trainer):
         latent_dim: noise size.
         stage1_steps: steps of stage I before stage II trains.
         sample_texts: the descriptions sample grids and evaluation cycle through.
+        class_texts: whether `sample_texts[i]` describes class i of the evaluation's
+            classifier (the Fashion-MNIST captions' first description per class): then
+            evaluations report how often the classifier finds the described class
+            (`class_accuracy`); else they report the image metrics only.
         ema_decay: EMA of both generators (None or 0: none).
         seed: the seed of every training draw.
 
@@ -93,6 +97,11 @@ class StackGAN(Trainer):
         Setting("model.sample_texts", "sample_texts", Key(
             None, "str_list", nullable=True,
             doc="descriptions of sample grids; null: one per class of the data's captions")),
+        Setting("model.class_texts", "class_texts", Key(
+            None, "bool", nullable=True,
+            doc="the sample texts describe the classifier's classes 0, 1, ... in order, so "
+            "evaluations report the class accuracy; null: true for fashion_mnist_captions' "
+            "default sample texts")),
         Setting("train.stage1_steps", "stage1_steps", Key(
             10_000, "int", low=0,
             doc="steps of stage I; stage II trains after them (stage I fixed)")),
@@ -108,7 +117,7 @@ class StackGAN(Trainer):
 
     def __init__(self, stage1_generator, stage1_discriminator, stage2_generator,
                  stage2_discriminator, latent_dim=64, stage1_steps=10_000, sample_texts=None,
-                 ema_decay=None, seed=0, **kwargs):
+                 ema_decay=None, seed=0, class_texts=False, **kwargs):
         if ema_decay == 0:
             ema_decay = None
         networks = dict(zip(NETWORKS, (stage1_generator, stage1_discriminator,
@@ -123,6 +132,7 @@ class StackGAN(Trainer):
         self.latent_dim = int(latent_dim)
         self.stage1_steps = int(stage1_steps)
         self.sample_texts = tuple(sample_texts or ("a",))
+        self.class_texts = bool(class_texts)
         self._step = keras.Variable(0, dtype="int64", trainable=False, name="step",
                                     aggregation="only_first_replica")
         tokenisers = {(tuple(n.encoder.vocabulary), n.encoder.sequence_length, n.encoder.name)
@@ -379,10 +389,11 @@ class StackGAN(Trainer):
         return np.asarray(tf.cast(images, tf.float32)), columns
 
     def evaluation_samples(self, num_samples, seed=0):
-        """Images for `sample_texts` in turn, and the index of each one's text (the class
-        id for the Fashion-MNIST captions, whose sample texts are one per class)."""
+        """Images for `sample_texts` in turn, and with `class_texts` the class each one's
+        text describes (its index), else None."""
         ids = np.arange(num_samples) % len(self.sample_texts)
-        return self.sample(num_samples, seed, text=[self.sample_texts[i] for i in ids]), ids
+        images = self.sample(num_samples, seed, text=[self.sample_texts[i] for i in ids])
+        return images, (ids if self.class_texts else None)
 
     def export_spec(self):
         return ExportSpec("text_to_image", self._pipeline(), {"latent_dim": self.latent_dim})
@@ -390,6 +401,7 @@ class StackGAN(Trainer):
     def settings(self):
         return {**super().settings(), "latent_dim": self.latent_dim,
                 "stage1_steps": self.stage1_steps, "sample_texts": list(self.sample_texts),
+                "class_texts": self.class_texts,
                 "image_shape": list(self.image_shape),
                 "kl_weight": getattr(self, "kl_weight", None),
                 "interpolation_weight": getattr(self, "interpolation_weight", None)}
