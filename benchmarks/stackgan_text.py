@@ -51,8 +51,10 @@ def cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
-def train(steps, stage1_steps, width, batch_size, kl_weight=0.1, seed=0, verbose=0):
-    """Returns the trained `StackGAN`, its training time in seconds and in CPU seconds."""
+def train(steps, stage1_steps, width, batch_size, kl_weight=0.1, seed=0, verbose=0, lr=2e-4,
+          ema=None):
+    """Returns the trained `StackGAN`, its training time in seconds and in CPU seconds
+    (Adam(`lr`, beta_1 0.5) for the four networks; `ema`: the generators' EMA decay)."""
     import keras
 
     import tfgans.models
@@ -64,8 +66,9 @@ def train(steps, stage1_steps, width, batch_size, kl_weight=0.1, seed=0, verbose
         (28, 28, 1), 64, vocabulary=captions.fashion_vocabulary(), width=width)
     trainer = StackGAN(**networks, latent_dim=64, stage1_steps=stage1_steps,
                        sample_texts=[c[0] for c in captions.fashion_captions()],
-                       ema_decay=None, seed=seed)
-    trainer.compile(kl_weight=kl_weight)
+                       ema_decay=ema, seed=seed)
+    adam = [keras.optimizers.Adam(lr, beta_1=0.5, beta_2=0.999) for _ in range(4)]
+    trainer.compile(*adam, kl_weight=kl_weight)
     dataset = build_dataset("fashion_mnist_captions", batch_size, seed=seed, repeat=True)
     start, cpu = time.perf_counter(), cpu_seconds()
     trainer.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=verbose)
@@ -155,6 +158,8 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--kl-weight", type=float, default=0.1)
+    parser.add_argument("--lr", type=float, default=2e-4, help="Adam's, all four networks")
+    parser.add_argument("--ema", type=float, default=None, help="generators' EMA decay")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--diagnose", action="store_true",
                         help="also print `diagnose`'s measures for each seed")
@@ -168,7 +173,8 @@ def main(argv=None):
     columns, times = [], []
     for seed in args.seeds:
         trainer, seconds, cpu = train(args.steps, args.stage1_steps, args.width,
-                                      args.batch_size, args.kl_weight, seed=seed)
+                                      args.batch_size, args.kl_weight, seed=seed, lr=args.lr,
+                                      ema=args.ema)
         columns.append([acc for _, _, acc in class_accuracy(trainer, seen + UNSEEN,
                                                             args.samples)])
         times.append(f"seed {seed}: {seconds:.0f} s ({cpu:.0f} CPU s)")
@@ -182,7 +188,8 @@ def main(argv=None):
             write_png(args.grid, image_grid(trainer.sample(len(texts), text=texts), columns=8))
     accuracy = np.array(columns).T  # [description, seed]
     print(f"StackGAN, {args.steps} steps ({args.stage1_steps} of stage I), width "
-          f"{args.width}, batch {args.batch_size}, kl_weight {args.kl_weight}, "
+          f"{args.width}, batch {args.batch_size}, kl_weight {args.kl_weight}, lr {args.lr}, "
+          f"EMA {args.ema}, "
           f"{args.samples} samples per description; trained in {'; '.join(times)}\n")
     print("| class | description | seen in training | "
           + " | ".join(f"seed {s}" for s in args.seeds) + " |")
