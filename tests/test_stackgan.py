@@ -162,6 +162,9 @@ def test_resume_is_exact_across_the_stage_switch(tmp_path):
     trainer.fit(data.skip(2), steps_per_epoch=2, epochs=1, verbose=0)
     for a, b in zip(in_one_go, state(trainer)):
         np.testing.assert_array_equal(a, b)
+    # The health monitor reads D's loss as GAN-CLS' sigmoid loss, not a critic's.
+    from tfgans.health import WASSERSTEIN
+    assert trainer.settings()["loss"] == "matching_aware" not in WASSERSTEIN
     # The generator reads the stage-I discriminator's text encoder: a copy, not trained
     # by the generator's optimizer.
     g_encoder = trainer.stage1_generator.encoder

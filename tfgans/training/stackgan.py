@@ -400,7 +400,8 @@ class StackGAN(Trainer):
 
     def settings(self):
         return {**super().settings(), "latent_dim": self.latent_dim,
-                "stage1_steps": self.stage1_steps, "sample_texts": list(self.sample_texts),
+                # GAN-CLS' sigmoid cross-entropy (the health monitor reads D's loss as one).
+                "loss": "matching_aware", "stage1_steps": self.stage1_steps, "sample_texts": list(self.sample_texts),
                 "class_texts": self.class_texts,
                 "image_shape": list(self.image_shape),
                 "kl_weight": getattr(self, "kl_weight", None),
