@@ -164,7 +164,8 @@ def test_resume_is_exact_across_the_stage_switch(tmp_path):
         np.testing.assert_array_equal(a, b)
     # The health monitor reads D's loss as GAN-CLS' sigmoid loss, not a critic's.
     from tfgans.health import WASSERSTEIN
-    assert trainer.settings()["loss"] == "matching_aware" not in WASSERSTEIN
+    assert trainer.settings()["loss"] == "matching_aware"
+    assert "matching_aware" not in WASSERSTEIN
     # The generator reads the stage-I discriminator's text encoder: a copy, not trained
     # by the generator's optimizer.
     g_encoder = trainer.stage1_generator.encoder

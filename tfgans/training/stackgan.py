@@ -401,8 +401,8 @@ class StackGAN(Trainer):
     def settings(self):
         return {**super().settings(), "latent_dim": self.latent_dim,
                 # GAN-CLS' sigmoid cross-entropy (the health monitor reads D's loss as one).
-                "loss": "matching_aware", "stage1_steps": self.stage1_steps, "sample_texts": list(self.sample_texts),
-                "class_texts": self.class_texts,
+                "loss": "matching_aware", "stage1_steps": self.stage1_steps,
+                "sample_texts": list(self.sample_texts), "class_texts": self.class_texts,
                 "image_shape": list(self.image_shape),
                 "kl_weight": getattr(self, "kl_weight", None),
                 "interpolation_weight": getattr(self, "interpolation_weight", None)}
