@@ -37,6 +37,7 @@ import tensorflow as tf
 from tfgans import losses as losses_lib
 from tfgans.settings import Key, Setting
 from tfgans.training import noise as noise_lib
+from tfgans.training.gan import adversarial_loss
 from tfgans.training.image_pool import query_pool
 from tfgans.training.trainer import (
     ExportSpec,
@@ -229,20 +230,27 @@ class CycleGAN(Trainer):
         return tf.reduce_mean(tf.abs(tf.cast(x, tf.float32) - tf.cast(y, tf.float32)))
 
     def generator_losses(self, a, b, training=True):
-        """{"g_loss", "g_adversarial", "cycle", "identity"} and (G(a), F(b)) for a batch."""
+        """({"g_loss", "g_adversarial", "cycle", "identity"}, (G(a), F(b)), the loss to
+        differentiate) for a batch: the last is g_loss in value; for a loss of the batch
+        means (relativistic) its gradient goes through the global batch's means."""
         g, f = self.generator_ab, self.generator_ba
         fake_b, fake_a = g(a, training=training), f(b, training=training)
-        adversarial = (
-            self.loss_pair.generator_loss(self.discriminator_b(fake_b, training=training))
-            + self.loss_pair.generator_loss(self.discriminator_a(fake_a, training=training)))
+        adversarial = total = 0.0
+        for discriminator, real, fake in ((self.discriminator_b, b, fake_b),
+                                          (self.discriminator_a, a, fake_a)):
+            # The real images' logits only for a loss of the batch means (relativistic).
+            real_logits = (tf.stop_gradient(discriminator(real, training=training))
+                           if self.loss_pair.uses_batch_mean else None)
+            value, surrogate = adversarial_loss(
+                self.loss_pair, real_logits, discriminator(fake, training=training), True)
+            adversarial, total = adversarial + value, total + surrogate
         cycle = self.l1(f(fake_b, training=training), a) + self.l1(g(fake_a, training=training), b)
         identity = tf.constant(0.0)
         if self.identity_weight:
             identity = self.l1(f(a, training=training), a) + self.l1(g(b, training=training), b)
-        g_loss = (adversarial + self.cycle_weight * cycle
-                  + self.identity_weight * self.cycle_weight * identity)
-        return {"g_loss": g_loss, "g_adversarial": adversarial, "cycle": cycle,
-                "identity": identity}, (fake_b, fake_a)
+        rest = self.cycle_weight * cycle + self.identity_weight * self.cycle_weight * identity
+        return {"g_loss": adversarial + rest, "g_adversarial": adversarial, "cycle": cycle,
+                "identity": identity}, (fake_b, fake_a), total + rest
 
     def from_pool(self, side, fakes, step):
         """This replica's images for the discriminator of `side` (0: A, 1: B) from its
@@ -250,12 +258,14 @@ class CycleGAN(Trainer):
         from (seed, step, side), so 1 and N replicas see the same images."""
         if not self.pool_size:
             return fakes
-        local = fakes.shape[0]
+        local = fakes.shape[0] if fakes.shape[0] is not None else tf.shape(fakes)[0]
         context = tf.distribute.get_replica_context()
         everything = fakes
         if context is not None and context.num_replicas_in_sync > 1:
             everything = context.all_gather(fakes, axis=0)
-        batch = everything.shape[0]
+        # Static where the batch is (one device); under `fit` with several replicas the
+        # per-replica batch is not known when the step is traced.
+        batch = everything.shape[0] if everything.shape[0] is not None else tf.shape(everything)[0]
         coins = noise_lib.uniform([batch], self.noise_key(step, _POOL, side, 0))
         slots = noise_lib.uniform([batch], self.noise_key(step, _POOL, side, 1))
         slots = tf.minimum(tf.cast(slots * self.pool_size, tf.int32), self.pool_size - 1)
@@ -269,8 +279,8 @@ class CycleGAN(Trainer):
         a, b = (tf.cast(x, tf.float32) for x in data[:2])
         step = self.step
         with tf.GradientTape(persistent=True) as tape:
-            logs, (fake_b, fake_a) = self.generator_losses(a, b)
-            scaled = {name: self.scale_loss(logs["g_loss"], name)
+            logs, (fake_b, fake_a), g_total = self.generator_losses(a, b)
+            scaled = {name: self.scale_loss(g_total, name)
                       for name in ("generator_ab", "generator_ba")}
         finite = tf.math.is_finite(logs["g_loss"])
         for name, loss in scaled.items():
@@ -284,8 +294,8 @@ class CycleGAN(Trainer):
             with tf.GradientTape() as tape:
                 real_logits = discriminator(real, training=True)
                 fake_logits = discriminator(fake, training=True)
-                loss = self.loss_pair.discriminator_loss(real_logits, fake_logits)
-                scaled = self.scale_loss(loss, name)
+                loss, d_total = adversarial_loss(self.loss_pair, real_logits, fake_logits, False)
+                scaled = self.scale_loss(d_total, name)
             finite = tf.logical_and(
                 finite, self.apply_gradients(name, scaled, tape, tf.math.is_finite(loss)))
             d_loss += loss
@@ -296,7 +306,7 @@ class CycleGAN(Trainer):
 
     def test_step(self, data):
         a, b = (tf.cast(x, tf.float32) for x in data[:2])
-        logs, _ = self.generator_losses(a, b, training=False)
+        logs, _, _ = self.generator_losses(a, b, training=False)
         logs = self.track({"cycle": logs["cycle"], "identity": logs["identity"]})
         return {"cycle": logs["cycle"], "identity": logs["identity"]}
 

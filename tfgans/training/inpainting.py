@@ -37,6 +37,7 @@ from tfgans import losses as losses_lib
 from tfgans.losses.style import perceptual_loss, style_loss
 from tfgans.models.inpainting import center_mask, compose, generator_input
 from tfgans.settings import Key, Setting
+from tfgans.training.gan import adversarial_loss
 from tfgans.training.pix2pix import PREVIEW_SIZE
 from tfgans.training.trainer import (
     ExportSpec,
@@ -303,22 +304,26 @@ class Inpainting(Trainer):
                                              training=True)
             fake_logits = self.discriminator(self.discriminator_input(fake, masks),
                                              training=True)
-            d_loss = self.loss_pair.discriminator_loss(real_logits, fake_logits)
-            scaled = self.scale_loss(d_loss, "discriminator")
+            d_loss, d_total = adversarial_loss(self.loss_pair, real_logits, fake_logits, False)
+            scaled = self.scale_loss(d_total, "discriminator")
         d_finite = self.apply_gradients("discriminator", scaled, tape, tf.math.is_finite(d_loss))
         logs = {}
         with tf.GradientTape() as tape:
             raw = self.generator(inputs, training=True)
             out = compose(source, masks, raw)
             logits = self.discriminator(self.discriminator_input(out, masks), training=True)
-            adversarial = self.loss_pair.generator_loss(logits, tf.stop_gradient(real_logits))
+            adversarial, adversarial_total = adversarial_loss(
+                self.loss_pair, tf.stop_gradient(real_logits), logits, True)
             reconstruction = self.reconstruction_loss(target, raw, masks)
             g_loss = reconstruction + self.adversarial_weight * adversarial
             if self.feature_maps is not None:
                 logs["perceptual"], logs["style"] = self.feature_losses(target, raw, out)
                 g_loss += (self.perceptual_weight * logs["perceptual"]
                            + self.style_weight * logs["style"])
-            scaled = self.scale_loss(g_loss, "generator")
+            # The loss to differentiate: the adversarial term's surrogate (the same value;
+            # relativistic: its gradient through the global batch means).
+            total = g_loss + self.adversarial_weight * (adversarial_total - adversarial)
+            scaled = self.scale_loss(total, "generator")
         g_finite = self.apply_gradients("generator", scaled, tape, tf.math.is_finite(g_loss))
         self.update_ema(self.step)
         finite = tf.logical_and(d_finite, g_finite)

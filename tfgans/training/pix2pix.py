@@ -31,6 +31,7 @@ import tensorflow as tf
 from tfgans import losses as losses_lib
 from tfgans.settings import Key, Setting
 from tfgans.training import noise as noise_lib
+from tfgans.training.gan import adversarial_loss
 from tfgans.training.trainer import (
     ExportSpec,
     Trainer,
@@ -173,16 +174,18 @@ class Pix2Pix(Trainer):
                                              training=True)
             fake_logits = self.discriminator(self.discriminator_input(source, fake),
                                              training=True)
-            d_loss = 0.5 * self.loss_pair.discriminator_loss(real_logits, fake_logits)
-            scaled = self.scale_loss(d_loss, "discriminator")
+            d_loss, d_total = adversarial_loss(self.loss_pair, real_logits, fake_logits, False)
+            d_loss, d_total = 0.5 * d_loss, 0.5 * d_total
+            scaled = self.scale_loss(d_total, "discriminator")
         d_finite = self.apply_gradients("discriminator", scaled, tape, tf.math.is_finite(d_loss))
         with tf.GradientTape() as tape:
             fake = self.generator(source, training=True, **extra)
             logits = self.discriminator(self.discriminator_input(source, fake), training=True)
-            adversarial = self.loss_pair.generator_loss(logits, tf.stop_gradient(real_logits))
+            adversarial, g_total = adversarial_loss(
+                self.loss_pair, tf.stop_gradient(real_logits), logits, True)
             l1 = self.reconstruction_loss(target, fake)
             g_loss = adversarial + self.l1_weight * l1
-            scaled = self.scale_loss(g_loss, "generator")
+            scaled = self.scale_loss(g_total + self.l1_weight * l1, "generator")
         g_finite = self.apply_gradients("generator", scaled, tape, tf.math.is_finite(g_loss))
         self.update_ema(step)
         finite = tf.logical_and(d_finite, g_finite)
