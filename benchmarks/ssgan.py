@@ -41,9 +41,15 @@ def _test_batches(batch=1000):
     return [(images[i:i + batch], labels[i:i + batch]) for i in range(0, len(images), batch)]
 
 
-def _optimizer(lr):
+def _optimizer(lr, steps=None, decay_start=None):
+    """Adam(lr, beta_1 0.5); with `decay_start`, its rate falls linearly from there to 0 at
+    `steps` (CycleGAN's `LinearDecay`)."""
     import keras
 
+    if decay_start is not None:
+        from tfgans.training.cyclegan import LinearDecay
+
+        lr = LinearDecay(lr, decay_start, steps)
     return keras.optimizers.Adam(lr, beta_1=0.5, beta_2=0.999)
 
 
@@ -75,7 +81,7 @@ def _fit_and_measure(model, dataset, steps, every, classify):
 
 
 def train_ssgan(seed, per_class, steps, width, batch, lr, jit, every, architecture="conv",
-                unsupervised_weight=1.0):
+                unsupervised_weight=1.0, decay_start=None):
     """[(step, test accuracy, training seconds)] of the semi-supervised GAN."""
     import keras
 
@@ -89,13 +95,14 @@ def train_ssgan(seed, per_class, steps, width, batch, lr, jit, every, architectu
     g, d = tfgans.models.get("ssgan")((28, 28, 1), 100, 10, width=width,
                                       architecture=architecture)
     gan = SSGAN(g, d, latent_dim=100, num_classes=10, seed=seed)
-    gan.compile(_optimizer(lr), _optimizer(lr), unsupervised_weight=unsupervised_weight,
+    gan.compile(_optimizer(lr, steps, decay_start), _optimizer(lr, steps, decay_start),
+                unsupervised_weight=unsupervised_weight,
                 jit_compile=jit)
     return _fit_and_measure(gan, dataset, steps, every, gan.classify)
 
 
 def train_supervised(seed, per_class, steps, width, batch, lr, jit, every, architecture="conv",
-                     unsupervised_weight=None):
+                     unsupervised_weight=None, decay_start=None):
     """[(step, test accuracy, training seconds)] of the same discriminator on the labels
     alone."""
     import keras
@@ -112,7 +119,8 @@ def train_supervised(seed, per_class, steps, width, batch, lr, jit, every, archi
                .shuffle(len(subset), seed=seed).repeat().batch(batch // 2, drop_remainder=True))
     _, d = tfgans.models.get("ssgan")((28, 28, 1), 100, 10, width=width,
                                       architecture=architecture)
-    d.compile(_optimizer(lr), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    d.compile(_optimizer(lr, steps, decay_start),
+              keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               jit_compile=jit)
     return _fit_and_measure(d, dataset, steps, every, lambda b: d(b, training=False))
 
@@ -130,6 +138,12 @@ def main(argv=None):
                         help="the ssgan preset's networks (mlp: the paper's MNIST ones)")
     parser.add_argument("--unsupervised-weight", type=float, default=1.0,
                         help="loss.unsupervised_weight (0.5: the paper's code)")
+    parser.add_argument("--decay-start", type=int, default=None,
+                        help="both methods' learning rates fall linearly from this step to 0 "
+                        "at --steps (default: constant)")
+    parser.add_argument("--methods", nargs="+", choices=("supervised", "ssgan"),
+                        default=["supervised", "ssgan"], help="run only these (the table "
+                        "needs both)")
     parser.add_argument("--every", type=int, default=None,
                         help="also measure every this many steps (default: at the end)")
     args = parser.parse_args(argv)
@@ -138,16 +152,22 @@ def main(argv=None):
     for per_class in args.per_class:
         for seed in args.seeds:
             for method, fn in (("supervised", train_supervised), ("ssgan", train_ssgan)):
+                if method not in args.methods:
+                    continue
                 for step, accuracy, seconds in fn(seed, per_class, args.steps, args.width,
                                                   args.batch, args.lr, args.jit, every,
                                                   args.architecture,
-                                                  args.unsupervised_weight):
+                                                  args.unsupervised_weight,
+                                                  decay_start=args.decay_start):
                     rows.append((per_class, seed, method, step, accuracy))
                     print(f"per_class {per_class} seed {seed} {method:<10} step {step} test "
                           f"accuracy {accuracy:.4f}  train {seconds:.0f} s", flush=True)
+    decay = "" if args.decay_start is None else f" decaying linearly from step {args.decay_start}"
     print(f"\n{args.architecture} width {args.width}, batch {args.batch} (half labelled), lr "
-          f"{args.lr}, unsupervised weight {args.unsupervised_weight}, XLA {args.jit}, seeds "
-          f"{args.seeds}\n")
+          f"{args.lr}{decay}, unsupervised weight {args.unsupervised_weight}, XLA {args.jit}, "
+          f"seeds {args.seeds}\n")
+    if len(args.methods) < 2:
+        return
     print("| labels per class | step | seed | SSGAN | supervised only | gap (points) |")
     print("|---|---|---|---|---|---|")
     for per_class in args.per_class:
