@@ -132,6 +132,16 @@ def test_unrolled_gan_refuses_several_replicas(mirrored):
                         discriminator_optimizer=keras.optimizers.Adam(1e-3))
 
 
+def test_stackgan_refuses_several_replicas(mirrored):
+    """StackGAN's stage switch is a tf.cond around the optimizers' updates, which
+    MirroredStrategy cannot run (a merge_call inside the cond): compile says so in one line
+    instead of failing inside the first step."""
+    import test_stackgan
+
+    with mirrored.scope(), pytest.raises(ValueError, match="trains on one device"):
+        test_stackgan.tiny_trainer(stage1_steps=1)
+
+
 def test_ebgan_pull_away_two_replicas_equal_one(mirrored):
     """EBGAN's pull-away term is a pairwise term of the whole batch: on 2 replicas each
     gathers the other's codes and differentiates the surrogate (`EBGAN.pull_away`), so 2

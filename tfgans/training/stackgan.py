@@ -166,9 +166,16 @@ class StackGAN(Trainer):
         """Builds the four optimizers (default: Adam(2e-4, 0.5, 0.999), the paper's).
 
         XLA cannot compile the string ops of the in-graph tokeniser: `jit_compile` "auto"
-        (the default) means off here, and True is an error.
+        (the default) means off here, and True is an error. Several replicas are refused
+        (one line): the stage switch is a tf.cond around the optimizers' updates.
         """
         kwargs["jit_compile"] = _no_xla(kwargs.get("jit_compile", "auto"))
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        if replicas > 1 and self.stage1_steps > 0:
+            raise ValueError(
+                f"StackGAN trains on one device (here {replicas} replicas): its step picks the "
+                "stage inside tf.cond, which cannot hold optimizer updates under a "
+                "tf.distribute strategy. Use distribute.strategy default (one device).")
         super().compile({"stage1_generator": stage1_generator_optimizer,
                          "stage1_discriminator": stage1_discriminator_optimizer,
                          "stage2_generator": stage2_generator_optimizer,
