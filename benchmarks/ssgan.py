@@ -81,7 +81,7 @@ def _fit_and_measure(model, dataset, steps, every, classify):
 
 
 def train_ssgan(seed, per_class, steps, width, batch, lr, jit, every, architecture="conv",
-                unsupervised_weight=1.0, decay_start=None):
+                unsupervised_weight=1.0, decay_start=None, entropy_weight=0.0):
     """[(step, test accuracy, training seconds)] of the semi-supervised GAN."""
     import keras
 
@@ -96,13 +96,13 @@ def train_ssgan(seed, per_class, steps, width, batch, lr, jit, every, architectu
                                       architecture=architecture)
     gan = SSGAN(g, d, latent_dim=100, num_classes=10, seed=seed)
     gan.compile(_optimizer(lr, steps, decay_start), _optimizer(lr, steps, decay_start),
-                unsupervised_weight=unsupervised_weight,
+                unsupervised_weight=unsupervised_weight, entropy_weight=entropy_weight,
                 jit_compile=jit)
     return _fit_and_measure(gan, dataset, steps, every, gan.classify)
 
 
 def train_supervised(seed, per_class, steps, width, batch, lr, jit, every, architecture="conv",
-                     unsupervised_weight=None, decay_start=None):
+                     unsupervised_weight=None, decay_start=None, entropy_weight=None):
     """[(step, test accuracy, training seconds)] of the same discriminator on the labels
     alone."""
     import keras
@@ -138,6 +138,9 @@ def main(argv=None):
                         help="the ssgan preset's networks (mlp: the paper's MNIST ones)")
     parser.add_argument("--unsupervised-weight", type=float, default=1.0,
                         help="loss.unsupervised_weight (0.5: the paper's code)")
+    parser.add_argument("--entropy-weight", type=float, default=0.0,
+                        help="SSGAN's loss.entropy_weight (entropy minimisation on the "
+                        "unlabelled images; 0: the paper's)")
     parser.add_argument("--decay-start", type=int, default=None,
                         help="both methods' learning rates fall linearly from this step to 0 "
                         "at --steps (default: constant)")
@@ -158,13 +161,15 @@ def main(argv=None):
                                                   args.batch, args.lr, args.jit, every,
                                                   args.architecture,
                                                   args.unsupervised_weight,
-                                                  decay_start=args.decay_start):
+                                                  decay_start=args.decay_start,
+                                                  entropy_weight=args.entropy_weight):
                     rows.append((per_class, seed, method, step, accuracy))
                     print(f"per_class {per_class} seed {seed} {method:<10} step {step} test "
                           f"accuracy {accuracy:.4f}  train {seconds:.0f} s", flush=True)
     decay = "" if args.decay_start is None else f" decaying linearly from step {args.decay_start}"
     print(f"\n{args.architecture} width {args.width}, batch {args.batch} (half labelled), lr "
-          f"{args.lr}{decay}, unsupervised weight {args.unsupervised_weight}, XLA {args.jit}, "
+          f"{args.lr}{decay}, unsupervised weight {args.unsupervised_weight}, entropy weight "
+          f"{args.entropy_weight}, XLA {args.jit}, "
           f"seeds {args.seeds}\n")
     if len(args.methods) < 2:
         return

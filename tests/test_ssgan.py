@@ -124,6 +124,37 @@ def test_batches_interleave_labelled_and_unlabelled_and_resume_exactly():
 # ----------------------------------------------------------------------- the trainer
 
 
+def test_entropy_term_by_hand_and_in_the_step():
+    logits = np.array([[1.0, -2.0, 0.5], [3.0, 2.0, 1.0], [0.0, 0.0, 0.0], [9.0, -9.0, 0.0]])
+    p = np.exp(log_softmax(logits))
+    entropy = -(p * log_softmax(logits)).sum(1)
+    np.testing.assert_allclose(losses.ssgan_entropy_loss(logits), entropy.mean(), rtol=1e-5)
+    np.testing.assert_allclose(entropy[2], np.log(3), rtol=1e-6)  # uniform: log K
+    np.testing.assert_allclose(losses.ssgan_entropy_loss(logits, [0, 1, 0, 1]),
+                               entropy[[1, 3]].mean(), rtol=1e-5)
+    # In the step: D's loss gains entropy_weight x the mean entropy of the unlabelled rows
+    # (eager, no dropout, D's learning rate 0: the logits below are the step's).
+    keras.utils.set_random_seed(3)
+    g, d = tfgans.models.get("ssgan")((28, 28, 1), LATENT, 10, width=4, dropout=0.0,
+                                      input_dropout=0.0)
+    gan = SSGAN(g, d, latent_dim=LATENT, num_classes=10, seed=3)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.SGD(0.0), entropy_weight=0.7,
+                run_eagerly=True)
+    real, labels = next(iter(tiny_input()))
+    step = tf.constant(0, tf.int64)
+    real_logits = gan.classify(real).numpy().astype(np.float64)
+    fake_logits = gan.classify(g(gan._noise(step, 0, 8), training=True)).numpy()
+    logs = gan.train_on_batch(real, labels, return_dict=True)
+    y = labels.numpy()
+    q = np.exp(log_softmax(real_logits))
+    unlabelled_entropy = -(q * log_softmax(real_logits)).sum(1)[y < 0].mean()
+    np.testing.assert_allclose(
+        logs["d_loss"], losses.ssgan_discriminator_loss(real_logits, fake_logits, labels)
+        + 0.7 * unlabelled_entropy, rtol=1e-4)
+    with pytest.raises(ValueError, match="entropy_weight"):
+        gan.compile(entropy_weight=-1.0)
+
+
 def test_a_step_takes_the_k_plus_1_loss_and_feature_matching():
     # Eager (no tracing: cheap); D's learning rate 0, so the generator step sees the
     # discriminator the losses below are computed with; no dropout, so they are exact.

@@ -298,6 +298,31 @@ def ssgan_discriminator_loss(real_class_logits, fake_class_logits, labels,
                                               real_weights=unlabelled))
 
 
+def ssgan_entropy_loss(class_logits, weights=1.0):
+    """Mean entropy of the class posterior, `-sum_k p_k log p_k` with `p = softmax(l)`
+    (entropy minimisation, Grandvalet & Bengio 2005; with the K+1 GAN in Dai et al. 2017):
+    added to the discriminator's loss on unlabelled images it pushes the class boundaries
+    away from them.
+
+    Args:
+        class_logits: [B, K] class logits.
+        weights: optional weights broadcastable to [B] (e.g. 1 on unlabelled examples).
+
+    Returns:
+        A scalar float32 loss (the weighted mean over the batch; 0 for zero weights).
+
+    Example:
+    >>> round(float(ssgan_entropy_loss([[0.0, 0.0], [50.0, 0.0]])), 4)  # (log 2 + 0) / 2
+    0.3466
+
+    Reference: https://arxiv.org/abs/1705.09783 (section 4)
+    """
+    logits = as_float32(class_logits)
+    log_p = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
+    entropy = -ops.sum(ops.exp(log_p) * log_p, axis=-1)
+    return weighted_mean(entropy, weights)
+
+
 def ssgan_generator_loss(fake_class_logits, weights=1.0):
     """Non-saturating K+1 generator loss, `-mean log D(G(z)) = mean(softplus(-lse(G(z))))`.
 

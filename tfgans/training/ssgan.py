@@ -47,7 +47,7 @@ def _non_negative(name, value):
 
 
 def resolve_settings(feature_matching=1.0, feature_matching_layer=-1, unsupervised_weight=1.0,
-                     adversarial_weight=0.0):
+                     adversarial_weight=0.0, entropy_weight=0.0):
     """The effective settings of an `SSGAN` (each weight a number >= 0; G needs a loss:
     `feature_matching` or `adversarial_weight` > 0)."""
     settings = {
@@ -55,6 +55,7 @@ def resolve_settings(feature_matching=1.0, feature_matching_layer=-1, unsupervis
         "feature_matching_layer": int(feature_matching_layer),
         "unsupervised_weight": _non_negative("unsupervised_weight", unsupervised_weight),
         "adversarial_weight": _non_negative("adversarial_weight", adversarial_weight),
+        "entropy_weight": _non_negative("entropy_weight", entropy_weight),
     }
     if not settings["feature_matching"] and not settings["adversarial_weight"]:
         raise ValueError(
@@ -114,6 +115,9 @@ class SSGAN(GAN):
             "supervised cross-entropy")),
         Setting("loss.adversarial_weight", "adversarial_weight", Key(
             0.0, "float", low=0.0, doc="weight of the non-saturating K+1 loss in G's loss")),
+        Setting("loss.entropy_weight", "entropy_weight", Key(
+            0.0, "float", low=0.0, doc="weight of the class posterior's entropy on unlabelled "
+            "images in D's loss (entropy minimisation, Dai et al. 2017); 0: the paper's")),
     )
 
     resolve_settings = staticmethod(resolve_settings)
@@ -162,7 +166,7 @@ class SSGAN(GAN):
 
     def compile(self, generator_optimizer=None, discriminator_optimizer=None,
                 feature_matching=1.0, feature_matching_layer=-1, unsupervised_weight=1.0,
-                adversarial_weight=0.0, **kwargs):
+                adversarial_weight=0.0, entropy_weight=0.0, **kwargs):
         """Configures training.
 
         Args:
@@ -173,6 +177,8 @@ class SSGAN(GAN):
                 hidden layer).
             unsupervised_weight: weight of D's real / fake loss beside the supervised one.
             adversarial_weight: weight of the non-saturating K+1 loss in G's loss.
+            entropy_weight: weight of the class posterior's mean entropy on the unlabelled
+                images in D's loss (`tfgans.losses.ssgan_entropy_loss`); 0: none.
             **kwargs: `keras.Model.compile`'s (`jit_compile`, `steps_per_execution`,
                 `run_eagerly`).
         """
@@ -185,7 +191,7 @@ class SSGAN(GAN):
                 f"{', '.join(f'`{name}`' for name in refused)}. Remove "
                 f"{'it' if len(refused) == 1 else 'them'}, or use the plain GAN trainer.")
         settings = resolve_settings(feature_matching, feature_matching_layer,
-                                    unsupervised_weight, adversarial_weight)
+                                    unsupervised_weight, adversarial_weight, entropy_weight)
         # The K+1 loss is the minimax loss on the real logit logsumexp(l) (`_split`): the
         # GAN's test_step and its D(real) / D(fake) means read it so.
         super().compile(generator_optimizer, discriminator_optimizer, loss="non_saturating",
@@ -194,6 +200,7 @@ class SSGAN(GAN):
                         feature_matching_layer=settings["feature_matching_layer"], **kwargs)
         self.unsupervised_weight = settings["unsupervised_weight"]
         self.adversarial_weight = settings["adversarial_weight"]
+        self.entropy_weight = settings["entropy_weight"]
         self.training_settings = settings
         self._compile_config = serialization_lib.SerializableDict(
             generator_optimizer=self.generator_optimizer,
@@ -219,6 +226,9 @@ class SSGAN(GAN):
             fake_class = self.classify(fake, training=True)
             d_loss = losses_lib.ssgan_discriminator_loss(real_class, fake_class, labels,
                                                          self.unsupervised_weight)
+            if self.entropy_weight:
+                d_loss += self.entropy_weight * losses_lib.ssgan_entropy_loss(real_class,
+                                                                              unlabelled)
             total = d_loss + network_losses(self.discriminator)
             scaled = self.scale_loss(total, "discriminator")
         finite = self.apply_gradients("discriminator", scaled, tape, tf.math.is_finite(total))
