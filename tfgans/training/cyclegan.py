@@ -258,14 +258,13 @@ class CycleGAN(Trainer):
         from (seed, step, side), so 1 and N replicas see the same images."""
         if not self.pool_size:
             return fakes
-        local = fakes.shape[0] if fakes.shape[0] is not None else tf.shape(fakes)[0]
+        local = fakes.shape[0] or tf.shape(fakes)[0]
         context = tf.distribute.get_replica_context()
         everything = fakes
         if context is not None and context.num_replicas_in_sync > 1:
             everything = context.all_gather(fakes, axis=0)
-        # Static where the batch is (one device); under `fit` with several replicas the
-        # per-replica batch is not known when the step is traced.
-        batch = everything.shape[0] if everything.shape[0] is not None else tf.shape(everything)[0]
+        # Under `fit` with several replicas the per-replica batch is not static.
+        batch = everything.shape[0] or tf.shape(everything)[0]
         coins = noise_lib.uniform([batch], self.noise_key(step, _POOL, side, 0))
         slots = noise_lib.uniform([batch], self.noise_key(step, _POOL, side, 1))
         slots = tf.minimum(tf.cast(slots * self.pool_size, tf.int32), self.pool_size - 1)

@@ -315,15 +315,16 @@ class Inpainting(Trainer):
             adversarial, adversarial_total = adversarial_loss(
                 self.loss_pair, tf.stop_gradient(real_logits), logits, True)
             reconstruction = self.reconstruction_loss(target, raw, masks)
-            g_loss = reconstruction + self.adversarial_weight * adversarial
+            rest = reconstruction
             if self.feature_maps is not None:
                 logs["perceptual"], logs["style"] = self.feature_losses(target, raw, out)
-                g_loss += (self.perceptual_weight * logs["perceptual"]
-                           + self.style_weight * logs["style"])
-            # The loss to differentiate: the adversarial term's surrogate (the same value;
-            # relativistic: its gradient through the global batch means).
-            total = g_loss + self.adversarial_weight * (adversarial_total - adversarial)
-            scaled = self.scale_loss(total, "generator")
+                rest += (self.perceptual_weight * logs["perceptual"]
+                         + self.style_weight * logs["style"])
+            g_loss = rest + self.adversarial_weight * adversarial
+            # Differentiated: the adversarial surrogate (the same value; relativistic: its
+            # gradient through the global batch means).
+            scaled = self.scale_loss(rest + self.adversarial_weight * adversarial_total,
+                                     "generator")
         g_finite = self.apply_gradients("generator", scaled, tape, tf.math.is_finite(g_loss))
         self.update_ema(self.step)
         finite = tf.logical_and(d_finite, g_finite)
