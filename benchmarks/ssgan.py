@@ -119,6 +119,8 @@ def train_supervised(seed, per_class, steps, width, batch, lr, jit, every, archi
                .shuffle(len(subset), seed=seed).repeat().batch(batch // 2, drop_remainder=True))
     _, d = tfgans.models.get("ssgan")((28, 28, 1), 100, 10, width=width,
                                       architecture=architecture)
+    if hasattr(d, "initialize_from_data"):  # as SSGAN.fit does, on the images it sees
+        d.initialize_from_data(x)
     d.compile(_optimizer(lr, steps, decay_start),
               keras.losses.SparseCategoricalCrossentropy(from_logits=True),
               jit_compile=jit)

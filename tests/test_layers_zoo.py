@@ -295,6 +295,42 @@ def test_weight_normalization(layer, x):
     assert all(grad is not None and np.any(np.asarray(grad) != 0) for grad in grads)
 
 
+@pytest.mark.parametrize(
+    "layer, x",
+    [(keras.layers.Dense(3), normal(64, 5) * 3 + 2),
+     (keras.layers.Conv2D(3, 2), normal(8, 5, 5, 2) * 3 + 2)],
+    ids=["dense", "conv"],
+)
+def test_weight_normalization_data_dependent_init(layer, x):
+    """Salimans & Kingma's initialisation: with t = x . v / ||v|| (g = 1, no bias), g gets
+    1 / std(t) and the bias -mean(t) / std(t) per output channel, computed here by hand,
+    so the outputs on x have mean 0 and std 1; a fixed scale (`train_scale=False`) is not
+    trained but survives saving."""
+    wn = layers.WeightNormalization(layer, train_scale=False, scale_initializer="ones")
+    wn(x)
+    np.testing.assert_array_equal(wn.g, np.ones(3, "float32"))
+    v = np.asarray(layer.kernel, np.float64)
+    axes = tuple(range(v.ndim - 1))
+    direction = v / np.sqrt(np.sum(v**2, axis=axes))
+    t = np.asarray(layer.convolution_op(x, direction.astype("float32")) if isinstance(
+        layer, keras.layers.Conv2D) else x @ direction, np.float64)
+    mean = t.mean(axis=tuple(range(t.ndim - 1)))
+    std = np.sqrt(((t - mean) ** 2).mean(axis=tuple(range(t.ndim - 1))) + 1e-6)
+    out = np.asarray(wn.initialize_from_data(x), np.float64)
+    np.testing.assert_allclose(wn.g, 1 / std, rtol=1e-4)
+    np.testing.assert_allclose(layer.bias, -mean / std, rtol=1e-4, atol=1e-5)
+    flat = out.reshape(-1, 3)
+    np.testing.assert_allclose(flat.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(flat.std(0), 1, atol=1e-3)
+    assert all(w is not wn.g for w in wn.trainable_weights)
+    assert any(w is layer.kernel for w in wn.trainable_weights)
+    clone = layers.WeightNormalization.from_config(wn.get_config())
+    assert clone.train_scale is False
+    with pytest.raises(ValueError, match="linear activation"):
+        layers.WeightNormalization(
+            keras.layers.Dense(3, activation="relu")).initialize_from_data(normal(4, 5))
+
+
 def test_weight_normalization_rejects_transposed_convs_and_kernelless_layers():
     with pytest.raises(ValueError, match="`layer`.*Received: layer=Conv2DTranspose"):
         layers.WeightNormalization(keras.layers.Conv2DTranspose(3, 2))

@@ -227,6 +227,42 @@ def test_mlp_architecture_is_the_papers_mnist_networks(tmp_path):
         tfgans.models.get("ssgan")((28, 28, 1), LATENT, 10, architecture="resnet")
 
 
+def test_mlp_data_dependent_init_and_fit_runs_it_on_fresh_runs_only():
+    """The paper's MNIST discriminator: unit-length kernel columns whose hidden scales do
+    not train; `initialize_from_data` gives every weight-normalised layer's
+    pre-activations mean 0 and std 1 on the images (checked layer by layer with the noise
+    off). `fit` runs it on its first batch before the first step, and not again on a
+    later `fit` (a resumed run): the hidden scales, which no optimizer moves, stay."""
+    from tfgans.models.ssgan import SSGANMLPDiscriminator
+
+    keras.utils.set_random_seed(5)
+    d = SSGANMLPDiscriminator((28, 28, 1), 10, hidden_units=(32, 16), input_noise=0.0,
+                              noise=0.0)
+    images = np.random.default_rng(0).uniform(-1, 1, (64, 28, 28, 1)).astype("float32")
+    d.initialize_from_data(images)
+    x = images.reshape(64, -1)
+    for layer in d.hidden + [d.classifier]:
+        pre = np.asarray(layer(x), np.float64)
+        np.testing.assert_allclose(pre.mean(0), 0, atol=1e-4)
+        np.testing.assert_allclose(pre.std(0), 1, atol=1e-3)
+        x = np.maximum(pre, 0).astype("float32")
+    hidden_scales = [layer.g for layer in d.hidden]
+    assert all(g is not w for g in hidden_scales for w in d.trainable_weights)
+    assert any(d.classifier.g is w for w in d.trainable_weights)
+
+    g, d = tfgans.models.get("ssgan")((28, 28, 1), LATENT, 10, width=1, architecture="mlp")
+    gan = SSGAN(g, d, latent_dim=LATENT, num_classes=10, seed=3)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), run_eagerly=True)
+    np.testing.assert_array_equal(d.hidden[0].g, 1.0)  # the paper's initial scale
+    gan.fit(tiny_input(), steps_per_epoch=1, epochs=1, verbose=0)
+    first = [np.asarray(layer.g) for layer in d.hidden]
+    assert not np.allclose(first[0], 1.0)  # initialised from the data
+    gan.fit(tiny_input(), steps_per_epoch=1, epochs=1, verbose=0)
+    assert int(gan.step.numpy()) == 2
+    for before, layer in zip(first, d.hidden):
+        np.testing.assert_array_equal(before, layer.g)
+
+
 # ------------------------------------------------------------------------ the config
 
 
@@ -281,6 +317,31 @@ def test_resume_is_exact(runs):
     (step_a, trainer, whole), (step_b, _, split) = state(runs / "whole"), state(runs / "split")
     assert step_a == step_b == 4
     assert any("rng" in name for name in trainer.checkpoint_items())  # dropout's state
+    for a, b in zip(whole, split, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_mlp_run_initialises_from_data_once_and_resumes_exactly(tmp_path):
+    """`model.architecture: mlp` through the estimator: the discriminator's scales come
+    from the first batch on a fresh run (not 1, the value before), and a run of 2 + 2 steps
+    equals one of 4 (the resumed half must not initialise again)."""
+    tiny = TINY + ["model.architecture=mlp", "model.width=1"]
+
+    def weights(model_dir):
+        _, estimator = run.load_run(str(model_dir))
+        assert estimator.step == 4
+        d = estimator.trainer.discriminator
+        return np.asarray(d.hidden[0].g), [np.asarray(v) for vs in
+                                          estimator.trainer.checkpoint_items().values()
+                                          for v in vs]
+
+    run.train(load_config(CONFIG, tiny + ["train.steps=4"]), str(tmp_path / "whole"),
+              verbose=0)
+    for steps in (2, 4):
+        run.train(load_config(CONFIG, tiny + [f"train.steps={steps}"]), str(tmp_path / "split"),
+                  verbose=0)
+    (g_whole, whole), (_, split) = weights(tmp_path / "whole"), weights(tmp_path / "split")
+    assert not np.allclose(g_whole, 1.0)
     for a, b in zip(whole, split, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 

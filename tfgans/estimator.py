@@ -46,7 +46,7 @@ from tfgans import callbacks as callbacks_lib
 from tfgans import files, multi_worker
 from tfgans.files import atomic_write
 from tfgans.training import GAN, StopOnNonFinite, Trainer, check_execution, is_multi_device
-from tfgans.training.trainer import adapt_callbacks
+from tfgans.training.trainer import adapt_callbacks, first_batch
 
 CONFIG_FILE = "config.yaml"
 CHECKPOINT_DIR = "checkpoints"
@@ -574,6 +574,11 @@ class Estimator:
         if not isinstance(input_fn_or_dataset, tf.data.Dataset):
             check = self._dataset(input_fn_or_dataset, batch_size)
             self.trainer.check_data(check)
+            if self.trainer.initializes_from_data() and self.step == 0:
+                # a fresh run; the same batch on every worker
+                batch = first_batch(check)
+                if batch is not None:
+                    self.trainer.initialize_from_data(batch)
             if self.health is not False:
                 first = next(iter(check))
                 first = first[0] if isinstance(first, (tuple, list)) else first

@@ -84,9 +84,19 @@ class WeightNormalization(keras.layers.Wrapper):
     normalization. The wrapped layer computes with `w` (substituted for its kernel
     through a `keras.StatelessScope`), its other weights unchanged.
 
+    `initialize_from_data(inputs)` is the paper's data-dependent initialisation: it sets
+    `g` and the bias so that the pre-activations on `inputs` have mean 0 and variance 1 per
+    output channel.
+
     Args:
         layer: a layer with a `kernel` whose last axis is the output (`Dense`,
             `Conv1D/2D/3D`); transposed convolutions are rejected.
+        scale_initializer: None (the default) initialises `g` to the initial kernel's
+            column norms, so the layer's initial function is that of the wrapped layer;
+            or a Keras initializer for `g` (the paper's code uses ones).
+        train_scale: whether `g` is trained (True, the default) or stays at its initial
+            value (or the one `initialize_from_data` sets): the paper's MNIST code keeps the
+            hidden layers' scale fixed, so only the directions and biases learn.
         **kwargs: base wrapper arguments (`name`, `dtype`, ...).
 
     Example:
@@ -94,13 +104,22 @@ class WeightNormalization(keras.layers.Wrapper):
     >>> wn = WeightNormalization(keras.layers.Dense(3))
     >>> tuple(wn(np.ones((2, 4), "float32")).shape)
     (2, 3)
+    >>> x = np.random.default_rng(0).normal(3.0, 2.0, (64, 4)).astype("float32")
+    >>> y = keras.ops.convert_to_numpy(wn.initialize_from_data(x))
+    >>> bool(abs(y.mean(0)).max() < 1e-4 and abs(y.std(0) - 1).max() < 1e-3)
+    True
 
     Reference:
         [Weight Normalization](https://arxiv.org/abs/1602.07868) (Salimans & Kingma, 2016).
     """
 
-    def __init__(self, layer, **kwargs):
+    def __init__(self, layer, train_scale=True, scale_initializer=None, **kwargs):
         super().__init__(layer, **kwargs)
+        self.scale_initializer = (None if scale_initializer is None
+                                  else keras.initializers.get(scale_initializer))
+        if not isinstance(train_scale, bool):
+            raise ValueError(f"`train_scale` must be a bool. Received: train_scale={train_scale!r}")
+        self.train_scale = train_scale
         if isinstance(layer, _TRANSPOSED):
             raise ValueError(
                 "`layer` must keep its outputs on the kernel's last axis; transposed "
@@ -118,8 +137,10 @@ class WeightNormalization(keras.layers.Wrapper):
         # symbolic trace creates both in a stateless scope).
         self.g = self.add_weight(
             shape=(kernel.shape[-1],),
-            initializer=lambda shape, dtype=None: ops.cast(self._column_norms(kernel), dtype),
+            initializer=self.scale_initializer or (
+                lambda shape, dtype=None: ops.cast(self._column_norms(kernel), dtype)),
             name="g",
+            trainable=self.train_scale,
         )
 
     @staticmethod
@@ -140,6 +161,43 @@ class WeightNormalization(keras.layers.Wrapper):
         mapping = [(v, v.value) for v in self.layer.variables if v is not kernel_var]
         with keras.StatelessScope([*mapping, (kernel_var, kernel)]):
             return self.layer(inputs)
+
+    def initialize_from_data(self, inputs, epsilon=1e-6):
+        """Data-dependent initialisation (Salimans & Kingma 2016, section 3): with `t` the
+        pre-activations of `inputs` under the current direction and scale, no bias, sets
+        `g <- g / std(t)` and `bias <- -mean(t) / std(t)` per output channel (moments over
+        every axis but the last), so that the layer's pre-activations on `inputs` have mean
+        0 and variance 1. The wrapped layer's activation must be linear. Returns the layer's
+        outputs on `inputs` after the change."""
+        if not self.built:
+            self.build(tuple(inputs.shape))
+        activation = getattr(self.layer, "activation", None)
+        if activation not in (None, keras.activations.linear):
+            raise ValueError(
+                "initialize_from_data standardises pre-activations: the wrapped layer must "
+                f"have a linear activation. Received: activation={activation}")
+        bias = getattr(self.layer, "bias", None)
+        kernel_var = self.layer.kernel
+        mapping = [(v, v.value) for v in self.layer.variables
+                   if v is not kernel_var and v is not bias]
+        mapping.append((kernel_var, self.normalized_kernel()))
+        if bias is not None:
+            mapping.append((bias, ops.zeros_like(bias.value)))
+        with keras.StatelessScope(mapping):
+            t = ops.cast(self.layer(inputs), "float32")
+        axes = tuple(range(len(t.shape) - 1))
+        mean = ops.mean(t, axis=axes)
+        std = ops.sqrt(ops.mean(ops.square(t - mean), axis=axes) + epsilon)
+        self.g.assign(ops.cast(ops.cast(self.g, "float32") / std, self.g.dtype))
+        if bias is not None:
+            bias.assign(ops.cast(-mean / std, bias.dtype))
+        return self(inputs)
+
+    def get_config(self):
+        scale_initializer = (None if self.scale_initializer is None
+                             else keras.initializers.serialize(self.scale_initializer))
+        return {**super().get_config(), "train_scale": self.train_scale,
+                "scale_initializer": scale_initializer}
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)

@@ -119,6 +119,17 @@ class SSGANMLPDiscriminator(keras.Model):
         input_noise: std of the Gaussian noise on the input in [-1, 1] (the paper's 0.3 on
             [0, 1] pixels is 0.6 here).
         noise: std of the Gaussian noise after each hidden layer (the paper's 0.5).
+        train_hidden_scale: whether the hidden layers' weight-norm scales `g` train. The
+            paper's code (`nn.DenseLayer`, `train_scale=False`) keeps them at the values
+            the data-dependent initialisation sets, so the noise keeps its size relative
+            to the activations; the output layer's scale always trains.
+        kernel_stddev: std of the normal initial kernels (directions), the paper's 0.1.
+
+    `initialize_from_data(images)` is the paper's data-dependent initialisation (its code
+    runs it once on 500 training images before the first step): layer by layer, with the
+    noise on, each weight-normalised layer's scale and bias are set so that its
+    pre-activations have mean 0 and variance 1 on `images`. The semi-supervised trainer
+    calls it on its first batch.
 
     Call arguments:
         inputs: images float [B, *image_shape] in [-1, 1].
@@ -131,7 +142,8 @@ class SSGANMLPDiscriminator(keras.Model):
     """
 
     def __init__(self, image_shape, num_classes=10, hidden_units=(1000, 500, 250, 250, 250),
-                 input_noise=0.6, noise=0.5, **kwargs):
+                 input_noise=0.6, noise=0.5, train_hidden_scale=False, kernel_stddev=0.1,
+                 **kwargs):
         super().__init__(**kwargs)
         self.image_shape = common.check_int_tuple("image_shape", image_shape)
         self.num_classes = common.check_positive_int("num_classes", num_classes)
@@ -140,17 +152,42 @@ class SSGANMLPDiscriminator(keras.Model):
         self.hidden_units = common.check_int_tuple("hidden_units", hidden_units)
         self.input_noise = common.check_non_negative("input_noise", input_noise)
         self.noise = common.check_non_negative("noise", noise)
+        self.train_hidden_scale = common.check_bool("train_hidden_scale", train_hidden_scale)
+        self.kernel_stddev = common.check_non_negative("kernel_stddev", kernel_stddev)
+        if not self.kernel_stddev:
+            raise ValueError("`kernel_stddev` must be > 0. Received: kernel_stddev=0")
         dtype = self.dtype_policy
+
+        def dense(units, dtype):
+            return keras.layers.Dense(
+                units, kernel_initializer=keras.initializers.RandomNormal(
+                    stddev=self.kernel_stddev), dtype=dtype)
+
         self.flatten = keras.layers.Flatten(dtype=dtype)
         self.input_noise_layer = keras.layers.GaussianNoise(self.input_noise, dtype=dtype)
-        self.hidden = [WeightNormalization(keras.layers.Dense(units, dtype=dtype), dtype=dtype,
-                                           name=f"wn_dense_{i}")
+        # The paper's `nn.DenseLayer`: unit-length columns times a scale that starts at 1.
+        self.hidden = [WeightNormalization(dense(units, dtype), dtype=dtype,
+                                           train_scale=self.train_hidden_scale,
+                                           scale_initializer="ones", name=f"wn_dense_{i}")
                        for i, units in enumerate(self.hidden_units)]
         self.noises = [keras.layers.GaussianNoise(self.noise, dtype=dtype)
                        for _ in self.hidden_units]
-        self.classifier = WeightNormalization(
-            keras.layers.Dense(self.num_classes, dtype="float32"), dtype="float32",
-            name="class_logits")
+        self.classifier = WeightNormalization(dense(self.num_classes, "float32"),
+                                              scale_initializer="ones", dtype="float32",
+                                              name="class_logits")
+
+    def initialize_from_data(self, images):
+        """The paper's data-dependent initialisation on `images` [B, *image_shape] in
+        [-1, 1] (noise on, as in its code): each weight-normalised layer in turn gets the
+        scale and bias that give its pre-activations mean 0 and variance 1 on them."""
+        images = ops.convert_to_tensor(images, "float32")
+        common.check_shape(self, images, "images", self.image_shape)
+        if not self.built:
+            self(images[:1])
+        x = self.input_noise_layer(self.flatten(images), training=True)
+        for dense, noise in zip(self.hidden, self.noises):
+            x = noise(ops.relu(dense.initialize_from_data(x)), training=True)
+        self.classifier.initialize_from_data(x)
 
     def call(self, inputs, training=None):
         return self.call_with_features(inputs, training=training)[0]
@@ -171,7 +208,9 @@ class SSGANMLPDiscriminator(keras.Model):
     def get_config(self):
         return {**super().get_config(), "image_shape": self.image_shape,
                 "num_classes": self.num_classes, "hidden_units": self.hidden_units,
-                "input_noise": self.input_noise, "noise": self.noise}
+                "input_noise": self.input_noise, "noise": self.noise,
+                "train_hidden_scale": self.train_hidden_scale,
+                "kernel_stddev": self.kernel_stddev}
 
 
 @keras.saving.register_keras_serializable(package="tfgans")

@@ -310,6 +310,16 @@ class SSGAN(GAN):
                 "real / fake loss sees no real image. Set data.labeled_per_class.",
                 stacklevel=3)
 
+    def initialize_from_data(self, batch):
+        """The discriminator's data-dependent initialisation on the first batch's images
+        (labelled and unlabelled alike), when it has one (`SSGANMLPDiscriminator`: the
+        paper's weight-norm initialisation)."""
+        init = getattr(self.discriminator, "initialize_from_data", None)
+        if init is None:
+            return
+        images, _ = unpack_batch(batch)
+        init(np.asarray(images, np.float32))
+
     def held_out_metrics(self, dataset):
         """The classifier's accuracy on labelled held-out batches (e.g. the test split):
         {"test_accuracy", "test_error", "num_test"} (`tfgans.metrics.classifier_accuracy`)."""

@@ -539,7 +539,8 @@ class Trainer(keras.Model):
         - the first batch is checked (`check_data`; `check=False` skips it): one clear
           error for batches this family cannot train on, a warning for suspicious values
           (reading it starts one extra pass over a `tf.data.Dataset`, which advances its
-          reshuffle seed as any pass does);
+          reshuffle seed as any pass does); before the first step it also initialises the
+          networks from it (`initialize_from_data`);
         - `StopOnNonFinite`: a non-finite loss stops training with a clear
           `NonFiniteLossError`;
         - Keras' monitoring callbacks work with the trackers as they are:
@@ -548,7 +549,12 @@ class Trainer(keras.Model):
           learning rate of every trained network's optimizer.
         """
         if check:
-            self.check_data(x if y is None else (x, y), kwargs.get("batch_size"))
+            data = x if y is None else (x, y)
+            self.check_data(data, kwargs.get("batch_size"))
+            if self.initializes_from_data() and int(self.step.numpy()) == 0:
+                batch = first_batch(data, kwargs.get("batch_size"))
+                if batch is not None:
+                    self.initialize_from_data(batch)
         callbacks = adapt_callbacks(self, callbacks) + [StopOnNonFinite()]
         return super().fit(x, y, *args, callbacks=callbacks, **kwargs)
 
@@ -556,6 +562,20 @@ class Trainer(keras.Model):
         """Checks the first batch of `data` (a `tf.data.Dataset`, arrays, or a tuple of
         them) eagerly, before training: families override it to check values (label
         ranges, image ranges). The base checks nothing."""
+
+    def initialize_from_data(self, batch):
+        """Data-dependent initialisation before the first step, from one batch (NumPy,
+        structured like the training batches): `fit` (when it checks the data) and
+        `GANEstimator.train` call it on a fresh run only, never on a resumed one (the
+        estimator reads a separate instance of its input, so a `tf.data.Dataset` passed to
+        it as is is not read for this: call it yourself before `train`). Families
+        override it (the semi-supervised GAN: its discriminator's weight-norm
+        initialisation, when the network has one); the base does nothing."""
+
+    def initializes_from_data(self):
+        """Whether `initialize_from_data` does anything (callers skip reading the first
+        batch otherwise): True when a family overrides it."""
+        return type(self).initialize_from_data is not Trainer.initialize_from_data
 
     # ------------------------------------------------------------------- checkpoints
 
