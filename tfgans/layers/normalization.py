@@ -154,12 +154,17 @@ class WeightNormalization(keras.layers.Wrapper):
         return ops.cast(self.g, v.dtype) * v / self._column_norms(v)
 
     def call(self, inputs, training=None):
-        kernel_var = self.layer.kernel
-        kernel = self.normalized_kernel()
-        # Every other variable keeps its current value (also inside an outer stateless
-        # scope, whose mapping a nested scope would otherwise hide).
-        mapping = [(v, v.value) for v in self.layer.variables if v is not kernel_var]
-        with keras.StatelessScope([*mapping, (kernel_var, kernel)]):
+        return self._call_with(inputs, self.normalized_kernel())
+
+    def _call_with(self, inputs, kernel, bias=None):
+        """The wrapped layer on `inputs` computing with `kernel` (and `bias`, when given)
+        in place of its own. Every other variable keeps its current value (also inside an
+        outer stateless scope, whose mapping a nested scope would otherwise hide)."""
+        substitutes = {id(self.layer.kernel): kernel}
+        if bias is not None:
+            substitutes[id(self.layer.bias)] = bias
+        mapping = [(v, substitutes.get(id(v), v.value)) for v in self.layer.variables]
+        with keras.StatelessScope(mapping):
             return self.layer(inputs)
 
     def initialize_from_data(self, inputs, epsilon=1e-6):
@@ -177,14 +182,8 @@ class WeightNormalization(keras.layers.Wrapper):
                 "initialize_from_data standardises pre-activations: the wrapped layer must "
                 f"have a linear activation. Received: activation={activation}")
         bias = getattr(self.layer, "bias", None)
-        kernel_var = self.layer.kernel
-        mapping = [(v, v.value) for v in self.layer.variables
-                   if v is not kernel_var and v is not bias]
-        mapping.append((kernel_var, self.normalized_kernel()))
-        if bias is not None:
-            mapping.append((bias, ops.zeros_like(bias.value)))
-        with keras.StatelessScope(mapping):
-            t = ops.cast(self.layer(inputs), "float32")
+        zero_bias = None if bias is None else ops.zeros_like(bias.value)
+        t = ops.cast(self._call_with(inputs, self.normalized_kernel(), zero_bias), "float32")
         axes = tuple(range(len(t.shape) - 1))
         mean = ops.mean(t, axis=axes)
         std = ops.sqrt(ops.mean(ops.square(t - mean), axis=axes) + epsilon)
